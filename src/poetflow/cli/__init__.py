@@ -1,0 +1,1 @@
+"""The ``poetflow`` command line: a thin typer adapter over the engine."""

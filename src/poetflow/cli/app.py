@@ -1,0 +1,102 @@
+"""The typer application: global options, command registration, errors to exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+
+from poetflow import __version__
+from poetflow.cli.options import (
+    DryRunOption,
+    JsonOption,
+    LogFormatOption,
+    LogLevelOption,
+    RootOption,
+    apply_global_options,
+)
+from poetflow.errors import EXIT_FAILED, PoetFlowError
+
+__all__ = ["app", "main"]
+
+logger = logging.getLogger("poetflow")
+
+# Each module exposes register(app). Commands import their heavy dependencies
+# inside the command body so that `poetflow --help` stays fast.
+COMMAND_MODULES: tuple[str, ...] = (
+    "discover",
+    "graph",
+)
+
+app = typer.Typer(
+    name="poetflow",
+    help="Release pipelines for monorepos of Poetry packages: discover, test, version, "
+    "changelog, build, sign and publish, in dependency order.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"poetflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    root: RootOption = None,
+    json: JsonOption = None,
+    log_level: LogLevelOption = None,
+    log_format: LogFormatOption = None,
+    dry_run: DryRunOption = None,
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """Release pipelines for monorepos of Poetry packages."""
+    apply_global_options(
+        ctx,
+        {
+            "root": root,
+            "json": json,
+            "log_level": log_level,
+            "log_format": log_format,
+            "dry_run": dry_run,
+        },
+    )
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"poetflow.cli.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, turn PoetFlowError into its exit code."""
+    try:
+        app(args=argv, prog_name="poetflow")
+    except PoetFlowError as exc:
+        logger.error("%s", exc, exc_info=logger.isEnabledFor(logging.DEBUG))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        logger.error("Interrupted.")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no bare tracebacks
+        logger.error(
+            "PoetFlow failed unexpectedly: %s: %s. Rerun with --log-level debug for the "
+            "traceback and report it.",
+            type(exc).__name__,
+            exc,
+            exc_info=True,
+        )
+        sys.exit(EXIT_FAILED)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

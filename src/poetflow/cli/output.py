@@ -1,0 +1,49 @@
+"""Writing results: JSON on stdout for machines, rich tables for people."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from poetflow.masking import mask
+
+__all__ = ["print_json", "print_table", "print_text", "workspace_from_options"]
+
+
+def print_json(payload: Any) -> None:
+    sys.stdout.write(mask(json.dumps(payload, indent=2, default=str)) + "\n")
+    sys.stdout.flush()
+
+
+def print_text(text: str) -> None:
+    sys.stdout.write(mask(text))
+    if not text.endswith("\n"):
+        sys.stdout.write("\n")
+    sys.stdout.flush()
+
+
+def print_table(
+    title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]
+) -> None:
+    """A table for people; rich is imported only here, never on the JSON path."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(mask(cell) for cell in row))
+    # Off a terminal (CI logs, pipes) rich would wrap at 80 columns; logs are wider.
+    width = None if sys.stdout.isatty() else 160
+    Console(soft_wrap=False, width=width).print(table)
+
+
+def workspace_from_options(root: Path | None) -> Any:
+    """Find the root and load the workspace (the first step of every command)."""
+    from poetflow.workspace import find_root, load_workspace
+
+    return load_workspace(find_root(Path.cwd(), root))

@@ -1,0 +1,36 @@
+"""The per-package description that ``discover`` shows (and JSON consumers rely on)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from poetflow.workspace import Package, Workspace
+
+__all__ = ["describe_packages"]
+
+
+def describe_packages(workspace: Workspace, selected: Sequence[Package]) -> list[dict[str, Any]]:
+    """Describe ``selected`` in topological order (dependencies first, cycles tolerated)."""
+    names = {package.name for package in selected}
+    order = workspace.graph.order(names, strict=False)
+    entries = []
+    for name in order:
+        package = workspace.by_name[name]
+        entries.append(
+            {
+                "name": package.name,
+                "display_name": package.display_name,
+                "version": package.version,
+                "dynamic_version": package.dynamic_version,
+                "path": package.relpath,
+                "style": package.style,
+                "build_backend": package.build_backend,
+                "dependencies": list(package.runtime_dependencies),
+                "dev_dependencies": list(package.dev_dependencies),
+                "extras": {
+                    dep.name: list(dep.extras) for dep in package.dependencies if dep.extras
+                },
+            }
+        )
+    return entries

@@ -1,0 +1,92 @@
+"""The exception tree: every error PoetFlow reports, with its exit code and a hint."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DuplicatePackageError",
+    "GitError",
+    "MetadataError",
+    "MissingPathDependencyError",
+    "PoetFlowError",
+    "StepFailedError",
+    "UnknownPackageError",
+    "UsageError",
+    "WorkspaceCycleError",
+    "WorkspaceNotFoundError",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class PoetFlowError(Exception):
+    """Base of every error PoetFlow raises on purpose.
+
+    ``message`` is one sentence naming the file or package and what went wrong;
+    ``hint`` says what to do. Adapters (CLI, container entrypoint) turn it into
+    ``exit_code`` and never show a traceback unless asked for debug output.
+    """
+
+    exit_code: int = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} {self.hint}"
+        return self.message
+
+
+class UsageError(PoetFlowError):
+    """The command line asked for something impossible."""
+
+
+class ConfigError(PoetFlowError):
+    """A ``[tool.poetflow]`` setting is invalid."""
+
+
+class MetadataError(PoetFlowError):
+    """A pyproject.toml cannot be read or its metadata is invalid."""
+
+
+class WorkspaceNotFoundError(PoetFlowError):
+    """No monorepo root could be found."""
+
+
+class DuplicatePackageError(PoetFlowError):
+    """Two members share one normalised name."""
+
+
+class MissingPathDependencyError(PoetFlowError):
+    """A path dependency points at a folder that does not exist."""
+
+
+class UnknownPackageError(PoetFlowError):
+    """A package named on the command line is not a member of the workspace."""
+
+
+class WorkspaceCycleError(PoetFlowError):
+    """Runtime dependencies form a cycle where an order is needed."""
+
+    def __init__(self, cycles: list[list[str]]) -> None:
+        self.cycles = cycles
+        shown = "; ".join(", ".join(cycle) for cycle in cycles)
+        super().__init__(
+            f"Runtime dependency cycle between packages: {shown} depend on each other.",
+            hint="Break the cycle by moving one of these dependencies to a dependency group.",
+        )
+
+
+class GitError(PoetFlowError):
+    """The git repository cannot answer what is needed."""
+
+
+class StepFailedError(PoetFlowError):
+    """A step (test, build, upload) failed for at least one package."""
+
+    exit_code = EXIT_FAILED

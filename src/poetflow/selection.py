@@ -1,0 +1,63 @@
+"""Choosing packages: ``--all``, ``--package NAME`` (repeatable) and ``--since REF``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from poetflow.errors import UsageError
+from poetflow.workspace import Package, Workspace
+
+__all__ = ["Selection", "select_packages"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user asked for; empty means every package."""
+
+    names: tuple[str, ...] = ()
+    all: bool = False
+    since: str | None = None
+
+    @property
+    def is_everything(self) -> bool:
+        return not self.names and self.since is None
+
+
+def select_packages(workspace: Workspace, selection: Selection) -> tuple[Package, ...]:
+    """Resolve a selection into members, in discovery order.
+
+    ``--since REF`` takes the packages with files changed between REF and HEAD, plus
+    everything that depends on them (runtime edges, transitively).
+    """
+    if selection.all and (selection.names or selection.since):
+        raise UsageError("--all cannot be combined with --package or --since.")
+    if selection.is_everything:
+        return workspace.packages
+    chosen: set[str] = set()
+    for name in selection.names:
+        chosen.add(workspace.get(name).name)
+    if selection.since is not None:
+        chosen |= _changed_since(workspace, selection.since)
+    return tuple(package for package in workspace.packages if package.name in chosen)
+
+
+def _changed_since(workspace: Workspace, ref: str) -> set[str]:
+    from poetflow.git import Repository
+
+    repo = Repository.open(workspace.root)
+    changed_files = repo.changed_files(ref)
+    changed = {
+        package.name
+        for package in workspace.packages
+        if any(_is_inside(path, package.relpath_from(repo.workdir)) for path in changed_files)
+    }
+    return changed | workspace.graph.dependents(changed)
+
+
+def _is_inside(path: str, folder: str) -> bool:
+    return folder in ("", ".") or path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def names_of(packages: Sequence[Package]) -> list[str]:
+    return [package.name for package in packages]

@@ -1,0 +1,321 @@
+"""The workspace model: find the monorepo root, its member packages and their internal edges."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from poetflow.config import Config, parse_config
+from poetflow.errors import (
+    DuplicatePackageError,
+    MissingPathDependencyError,
+    UnknownPackageError,
+    WorkspaceNotFoundError,
+)
+from poetflow.metadata import (
+    DependencyKind,
+    MetadataStyle,
+    canonical_name,
+    read_project_metadata,
+)
+from poetflow.tomlfile import read_toml
+
+if TYPE_CHECKING:
+    from poetflow.graph import DependencyGraph
+
+__all__ = [
+    "InternalDependency",
+    "Package",
+    "Workspace",
+    "find_root",
+    "load_workspace",
+]
+
+logger = logging.getLogger(__name__)
+
+# Folders no package lives in; skipping them keeps `**` globs from wandering into
+# virtualenvs and build output.
+_IGNORED_DIRS = frozenset({"node_modules", "__pycache__", "dist", "build", "site-packages"})
+
+
+@dataclass(frozen=True)
+class InternalDependency:
+    """An edge from one member to another.
+
+    ``kind`` is ``runtime`` when any declaration reaches the built metadata (main
+    dependencies, extras) and ``dev`` when it only appears in groups.
+    """
+
+    name: str
+    kind: DependencyKind
+    groups: tuple[str, ...]
+    extras: tuple[str, ...]
+    path: str | None
+    constraint: str | None
+    declared_in: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Package:
+    """One member package of the workspace; ``name`` is the canonical (PEP 503) name."""
+
+    name: str
+    display_name: str
+    version: str | None
+    dynamic_version: bool
+    style: MetadataStyle
+    path: Path
+    relpath: str
+    build_backend: str | None
+    dependencies: tuple[InternalDependency, ...]
+    settings: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def pyproject(self) -> Path:
+        return self.path / "pyproject.toml"
+
+    def relpath_from(self, base: Path) -> str:
+        """This package's folder relative to ``base`` (e.g. the git work tree), POSIX style."""
+        return self.path.relative_to(base).as_posix()
+
+    @property
+    def runtime_dependencies(self) -> tuple[str, ...]:
+        return tuple(dep.name for dep in self.dependencies if dep.kind == "runtime")
+
+    @property
+    def dev_dependencies(self) -> tuple[str, ...]:
+        return tuple(dep.name for dep in self.dependencies if dep.kind == "dev")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """The monorepo: its root, settings and members (sorted by path)."""
+
+    root: Path
+    config: Config
+    packages: tuple[Package, ...]
+
+    @cached_property
+    def by_name(self) -> dict[str, Package]:
+        return {package.name: package for package in self.packages}
+
+    @cached_property
+    def graph(self) -> DependencyGraph:
+        from poetflow.graph import DependencyGraph
+
+        return DependencyGraph.from_packages(self.packages)
+
+    def get(self, name: str) -> Package:
+        """Return the member called ``name`` (any spelling PEP 503 accepts)."""
+        package = self.by_name.get(canonical_name(name))
+        if package is None:
+            raise UnknownPackageError(_unknown_message(name, self.by_name), hint=_known_hint(self))
+        return package
+
+
+def _unknown_message(name: str, known: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(canonical_name(name), list(known), n=1, cutoff=0.6)
+    message = f"No package named {name!r} in this workspace"
+    if close:
+        return f"{message}; did you mean {close[0]!r}?"
+    return f"{message}."
+
+
+def _known_hint(workspace: Workspace) -> str:
+    if not workspace.packages:
+        return "This workspace has no packages; check [tool.poetflow] packages."
+    return "Run `poetflow discover` to list the packages."
+
+
+def _has_poetflow_table(pyproject: Path) -> bool:
+    try:
+        text = pyproject.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    # A cheap textual check first: most pyproject.toml files up the tree are not ours.
+    if "tool.poetflow" not in text:
+        return False
+    tool = read_toml(pyproject).get("tool", {})
+    return isinstance(tool, dict) and "poetflow" in tool
+
+
+def find_root(start: Path, explicit: Path | None = None) -> Path:
+    """Locate the monorepo root.
+
+    ``explicit`` (``--root``) wins; else the first directory upwards whose pyproject.toml
+    has ``[tool.poetflow]``; else the git top level.
+    """
+    if explicit is not None:
+        root = explicit.expanduser()
+        if not root.is_dir():
+            raise WorkspaceNotFoundError(
+                f"The root {explicit} is not a directory.", hint="Pass --root with a folder."
+            )
+        return root.resolve()
+    start = start.resolve()
+    candidates = [start, *start.parents]
+    for directory in candidates:
+        if _has_poetflow_table(directory / "pyproject.toml"):
+            return directory
+    for directory in candidates:
+        if (directory / ".git").exists():
+            return directory
+    raise WorkspaceNotFoundError(
+        f"No monorepo found from {start}: no pyproject.toml with [tool.poetflow] "
+        "and no git repository above it.",
+        hint="Run PoetFlow inside your monorepo or pass --root PATH.",
+    )
+
+
+def _load_config(root: Path) -> Config:
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return Config()
+    data = read_toml(pyproject)
+    table = data.get("tool", {}).get("poetflow", {}) if isinstance(data.get("tool"), dict) else {}
+    return parse_config(table, pyproject)
+
+
+def _is_ignored(relative: Path) -> bool:
+    return any(part.startswith(".") or part in _IGNORED_DIRS for part in relative.parts)
+
+
+def _glob_dirs(root: Path, patterns: Iterable[str]) -> set[Path]:
+    found: set[Path] = set()
+    for pattern in patterns:
+        pattern = pattern.rstrip("/") or "."
+        matches = [root] if pattern == "." else root.glob(pattern)
+        for match in matches:
+            if match.is_dir() and not _is_ignored(match.relative_to(root)):
+                found.add(match)
+    return found
+
+
+def _member_dirs(root: Path, config: Config) -> list[Path]:
+    included = _glob_dirs(root, config.packages)
+    excluded = _glob_dirs(root, config.exclude)
+    members = []
+    for directory in included - excluded:
+        relative = directory.relative_to(root).as_posix()
+        if any(fnmatch.fnmatchcase(relative, pattern.rstrip("/")) for pattern in config.exclude):
+            continue
+        if (directory / "pyproject.toml").is_file():
+            members.append(directory)
+        else:
+            logger.debug("skipping %s: no pyproject.toml", relative)
+    return sorted(members, key=lambda path: path.relative_to(root).as_posix())
+
+
+def _resolve_dependencies(
+    package_dir: Path,
+    declared: Iterable[Any],
+    member_dirs: Mapping[str, str],
+    member_names: Mapping[str, str],
+    self_name: str,
+) -> tuple[InternalDependency, ...]:
+    edges: dict[str, dict[str, Any]] = {}
+    pyproject = package_dir / "pyproject.toml"
+    for dep in declared:
+        target: str | None = None
+        if dep.path is not None:
+            resolved = os.path.normpath(os.path.join(package_dir, dep.path))
+            if not os.path.isdir(resolved):
+                raise MissingPathDependencyError(
+                    f"{pyproject}: dependency {dep.name!r} in [{dep.declared_in}] points at "
+                    f"{dep.path!r}, which does not exist.",
+                    hint="Fix the path or remove the dependency.",
+                )
+            target = member_dirs.get(resolved)
+        if target is None:
+            target = member_names.get(dep.canonical)
+        if target is None or target == self_name:
+            continue
+        edge = edges.setdefault(
+            target,
+            {"kind": "dev", "groups": [], "extras": [], "path": None, "constraint": None,
+             "declared_in": []},
+        )
+        if dep.kind == "runtime":
+            edge["kind"] = "runtime"
+            if dep.constraint and edge["constraint"] is None:
+                edge["constraint"] = dep.constraint
+        if dep.group not in edge["groups"]:
+            edge["groups"].append(dep.group)
+        if dep.extra and dep.extra not in edge["extras"]:
+            edge["extras"].append(dep.extra)
+        if dep.path and edge["path"] is None:
+            edge["path"] = dep.path
+        if dep.declared_in not in edge["declared_in"]:
+            edge["declared_in"].append(dep.declared_in)
+    return tuple(
+        InternalDependency(
+            name=name,
+            kind=edge["kind"],
+            groups=tuple(edge["groups"]),
+            extras=tuple(edge["extras"]),
+            path=edge["path"],
+            constraint=edge["constraint"],
+            declared_in=tuple(edge["declared_in"]),
+        )
+        for name, edge in sorted(edges.items())
+    )
+
+
+def load_workspace(root: Path) -> Workspace:
+    """Read the configuration and every member of the monorepo at ``root``."""
+    config = _load_config(root)
+    found = []
+    for directory in _member_dirs(root, config):
+        pyproject = directory / "pyproject.toml"
+        data = read_toml(pyproject)
+        metadata = read_project_metadata(data, pyproject)
+        if metadata is None:
+            logger.debug("skipping %s: not a package", pyproject.relative_to(root))
+            continue
+        found.append((directory, data, metadata))
+
+    member_names: dict[str, str] = {}
+    member_paths: dict[str, Path] = {}
+    member_dirs: dict[str, str] = {}
+    for directory, _data, metadata in found:
+        name = canonical_name(metadata.name)
+        if name in member_names:
+            raise DuplicatePackageError(
+                f"Two packages are named {name!r}: {member_paths[name].relative_to(root)} "
+                f"and {directory.relative_to(root)}.",
+                hint="Rename one of them or exclude it in [tool.poetflow].",
+            )
+        member_names[name] = name
+        member_paths[name] = directory
+        member_dirs[os.path.normpath(directory)] = name
+
+    packages = []
+    for directory, data, metadata in found:
+        name = canonical_name(metadata.name)
+        packages.append(
+            Package(
+                name=name,
+                display_name=metadata.name,
+                version=metadata.version,
+                dynamic_version=metadata.dynamic_version,
+                style=metadata.style,
+                path=directory,
+                relpath=directory.relative_to(root).as_posix(),
+                build_backend=metadata.build_backend,
+                dependencies=_resolve_dependencies(
+                    directory, metadata.dependencies, member_dirs, member_names, name
+                ),
+                settings=metadata.settings,
+                data=data,
+            )
+        )
+    return Workspace(root=root, config=config, packages=tuple(packages))
