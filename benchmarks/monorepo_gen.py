@@ -1,0 +1,90 @@
+"""Generate synthetic Poetry monorepos of any size for benchmarks and tests."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["generate_monorepo"]
+
+_ROOT_PYPROJECT = """[tool.poetflow]
+packages = ["packages/*"]
+"""
+
+
+def _pyproject(name: str, deps: list[str], style: str) -> str:
+    module = name.replace("-", "_")
+    if style == "pep621":
+        requirements = ", ".join(f'"{dep}>=0.1"' for dep in deps)
+        paths = "".join(f'{dep} = {{ path = "../{dep}", develop = true }}\n' for dep in deps)
+        return f"""[project]
+name = "{name}"
+version = "0.1.0"
+description = "Synthetic package {name}."
+requires-python = ">=3.10"
+dependencies = [{requirements}]
+
+[tool.poetry]
+packages = [{{ include = "{module}", from = "src" }}]
+
+[tool.poetry.dependencies]
+{paths}
+[tool.poetry.group.test.dependencies]
+pytest = ">=7"
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+"""
+    paths = "".join(f'{dep} = {{ path = "../{dep}", develop = true }}\n' for dep in deps)
+    return f"""[tool.poetry]
+name = "{name}"
+version = "0.1.0"
+description = "Synthetic package {name}."
+authors = ["Bench <bench@poetflow.invalid>"]
+packages = [{{ include = "{module}", from = "src" }}]
+
+[tool.poetry.dependencies]
+python = ">=3.10"
+{paths}
+[tool.poetry.group.test.dependencies]
+pytest = ">=7"
+
+[build-system]
+requires = ["poetry-core>=1.0.0"]
+build-backend = "poetry.core.masonry.api"
+"""
+
+
+def generate_monorepo(root: Path, count: int, *, fan_in: int = 3) -> list[str]:
+    """Write ``count`` packages under ``root/packages``; package i depends on up to
+    ``fan_in`` earlier ones, alternating metadata styles. Returns the names in order."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(_ROOT_PYPROJECT, encoding="utf-8")
+    names = [f"pkg-{i:03d}" for i in range(count)]
+    for i, name in enumerate(names):
+        deps = [names[j] for j in range(max(0, i - fan_in), i) if (i + j) % 2 == 0 or j == i - 1]
+        directory = root / "packages" / name
+        module = directory / "src" / name.replace("-", "_")
+        module.mkdir(parents=True, exist_ok=True)
+        imports = "".join(f"import {dep.replace('-', '_')}  # noqa: F401\n" for dep in deps)
+        (module / "__init__.py").write_text(
+            f'"""Synthetic package {name}."""\n{imports}\nVALUE = {i}\n', encoding="utf-8"
+        )
+        tests = directory / "tests"
+        tests.mkdir(exist_ok=True)
+        (tests / f"test_{module.name}.py").write_text(
+            f"from {module.name} import VALUE\n\n\ndef test_value() -> None:\n    assert VALUE == {i}\n",
+            encoding="utf-8",
+        )
+        style = "pep621" if i % 2 == 0 else "poetry"
+        (directory / "pyproject.toml").write_text(_pyproject(name, deps, style), encoding="utf-8")
+    return names
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--count", type=int, default=50)
+    args = parser.parse_args()
+    print("\n".join(generate_monorepo(args.root, args.count)))
