@@ -74,7 +74,8 @@ def generate_monorepo(root: Path, count: int, *, fan_in: int = 3) -> list[str]:
         tests = directory / "tests"
         tests.mkdir(exist_ok=True)
         (tests / f"test_{module.name}.py").write_text(
-            f"from {module.name} import VALUE\n\n\ndef test_value() -> None:\n    assert VALUE == {i}\n",
+            f"from {module.name} import VALUE\n\n\n"
+            f"def test_value() -> None:\n    assert VALUE == {i}\n",
             encoding="utf-8",
         )
         style = "pep621" if i % 2 == 0 else "poetry"

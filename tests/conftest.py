@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,15 +24,31 @@ _GIT_ENV = {
 }
 
 
+_SCRUBBED_PREFIXES = (
+    "POETFLOW_",
+    "POETRY_PYPI_TOKEN",
+    "POETRY_HTTP_BASIC",
+    "POETRY_REPOSITORIES_",
+    "GITHUB_",
+    "GITLAB_",
+    "INPUT_",
+    "OTEL_",
+    "ACTIONS_ID_TOKEN",
+    "SIGSTORE_ID_TOKEN",
+)
+
+
 @pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """No test sees the developer's git config, credentials or pip configuration."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     for key, value in _GIT_ENV.items():
         monkeypatch.setenv(key, value)
     for key in list(os.environ):
-        if key.startswith(("POETFLOW_", "POETRY_PYPI_TOKEN", "POETRY_HTTP_BASIC", "GITHUB_", "INPUT_", "OTEL_")):
+        if key.startswith(_SCRUBBED_PREFIXES):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
 
@@ -58,9 +74,8 @@ def init_repo(path: Path) -> Path:
 
 
 def copy_tree(source: Path, target: Path) -> Path:
-    shutil.copytree(
-        source, target, ignore=shutil.ignore_patterns("dist", ".venv", "__pycache__", "*.pyc", ".poetflow")
-    )
+    ignore = shutil.ignore_patterns("dist", ".venv", "__pycache__", "*.pyc", ".poetflow")
+    shutil.copytree(source, target, ignore=ignore)
     return target
 
 
@@ -89,7 +104,7 @@ class CliResult:
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., CliResult]]:
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     """Run ``poetflow`` in-process, as the console script would, and capture its output."""
     from poetflow.cli.app import main
 
@@ -109,4 +124,4 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., CliRes
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
-    yield run
+    return run

@@ -16,9 +16,12 @@ from poetflow.errors import WorkspaceCycleError
 if TYPE_CHECKING:
     from poetflow.workspace import Package
 
-__all__ = ["DependencyGraph", "Edge"]
+__all__ = ["ALL_EDGES", "RUNTIME", "DependencyGraph", "Edge", "EdgeKind"]
 
 EdgeKind = Literal["runtime", "dev"]
+
+RUNTIME: tuple[EdgeKind, ...] = ("runtime",)
+ALL_EDGES: tuple[EdgeKind, ...] = ("runtime", "dev")
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class DependencyGraph:
         )
         return cls(nodes=tuple(package.name for package in packages), edges=edges)
 
-    def dependencies_of(self, name: str, kinds: Collection[EdgeKind] = ("runtime",)) -> list[str]:
+    def dependencies_of(self, name: str, kinds: Collection[EdgeKind] = RUNTIME) -> list[str]:
         return [edge.target for edge in self.edges if edge.source == name and edge.kind in kinds]
 
     def _adjacency(self, kinds: Collection[EdgeKind]) -> dict[str, list[str]]:
@@ -57,7 +60,7 @@ class DependencyGraph:
                 adjacency[edge.source].append(edge.target)
         return adjacency
 
-    def cycles(self, kinds: Collection[EdgeKind] = ("runtime",)) -> list[list[str]]:
+    def cycles(self, kinds: Collection[EdgeKind] = RUNTIME) -> list[list[str]]:
         """Strongly connected components with more than one member (Tarjan, iterative)."""
         adjacency = self._adjacency(kinds)
         index: dict[str, int] = {}
@@ -105,7 +108,7 @@ class DependencyGraph:
         self,
         subset: Iterable[str] | None = None,
         *,
-        kinds: Collection[EdgeKind] = ("runtime",),
+        kinds: Collection[EdgeKind] = RUNTIME,
         strict: bool = True,
     ) -> list[str]:
         """Dependencies before dependents; ties keep discovery order.
@@ -120,7 +123,7 @@ class DependencyGraph:
         self,
         subset: Iterable[str] | None = None,
         *,
-        kinds: Collection[EdgeKind] = ("runtime",),
+        kinds: Collection[EdgeKind] = RUNTIME,
         strict: bool = True,
     ) -> list[list[str]]:
         """Batches that can run in parallel: every package after all its dependencies."""
@@ -134,12 +137,13 @@ class DependencyGraph:
         }
         levels: list[list[str]] = []
         while pending:
-            ready = sorted((node for node, deps in pending.items() if not deps), key=position.get)
+            ready = [node for node, deps in pending.items() if not deps]
+            ready.sort(key=position.__getitem__)
             if not ready:
                 if strict:
                     cycles = [c for c in self.cycles(kinds) if set(c) <= wanted]
                     raise WorkspaceCycleError(cycles or [sorted(pending)])
-                levels.append(sorted(pending, key=position.get))
+                levels.append(sorted(pending, key=position.__getitem__))
                 break
             levels.append(ready)
             for node in ready:
@@ -149,7 +153,7 @@ class DependencyGraph:
         return levels
 
     def dependents(
-        self, names: Iterable[str], *, kinds: Collection[EdgeKind] = ("runtime",)
+        self, names: Iterable[str], *, kinds: Collection[EdgeKind] = RUNTIME
     ) -> set[str]:
         """Every package that depends on any of ``names``, transitively (not ``names``)."""
         reverse: dict[str, list[str]] = {node: [] for node in self.nodes}

@@ -30,7 +30,7 @@ class _TextFormatter(logging.Formatter):
             text = message
         # Tracebacks are for debugging PoetFlow itself, never for ordinary users.
         if record.exc_info and logging.getLogger("poetflow").isEnabledFor(logging.DEBUG):
-            text += "\n" + "".join(traceback.format_exception(*record.exc_info))  # type: ignore[misc]
+            text += "\n" + "".join(traceback.format_exception(*record.exc_info))
         return mask(text)
 
 
@@ -47,7 +47,7 @@ class _JsonFormatter(logging.Formatter):
             if key not in _RESERVED and not key.startswith("_"):
                 payload[key] = value
         if record.exc_info and logging.getLogger("poetflow").isEnabledFor(logging.DEBUG):
-            payload["traceback"] = "".join(traceback.format_exception(*record.exc_info))  # type: ignore[misc]
+            payload["traceback"] = "".join(traceback.format_exception(*record.exc_info))
         return mask(json.dumps(payload, default=str))
 
 

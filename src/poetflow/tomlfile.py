@@ -29,7 +29,8 @@ def read_toml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise MetadataError(f"Cannot read {path}: {exc.strerror}.") from exc
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        parsed: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
+        return parsed
     except UnicodeDecodeError as exc:
         raise MetadataError(
             f"{path} is not valid UTF-8 (byte {exc.start}).", hint="Save it as UTF-8."

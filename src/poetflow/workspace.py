@@ -191,8 +191,8 @@ def _is_ignored(relative: Path) -> bool:
 
 def _glob_dirs(root: Path, patterns: Iterable[str]) -> set[Path]:
     found: set[Path] = set()
-    for pattern in patterns:
-        pattern = pattern.rstrip("/") or "."
+    for raw_pattern in patterns:
+        pattern = raw_pattern.rstrip("/") or "."
         matches = [root] if pattern == "." else root.glob(pattern)
         for match in matches:
             if match.is_dir() and not _is_ignored(match.relative_to(root)):

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         logger.error("Interrupted.")
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no bare tracebacks
+    except Exception as exc:
         logger.error(
             "PoetFlow failed unexpectedly: %s: %s. Rerun with --log-level debug for the "
             "traceback and report it.",

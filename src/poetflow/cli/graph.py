@@ -54,7 +54,9 @@ def graph(
     options = current_options()
     chosen = (fmt or ("json" if options.json else "text")).lower()
     if chosen not in ("text", "json", "mermaid", "dot"):
-        raise typer.BadParameter(f"{fmt!r} is not one of text, json, mermaid, dot.", param_hint="--format")
+        raise typer.BadParameter(
+            f"{fmt!r} is not one of text, json, mermaid, dot.", param_hint="--format"
+        )
     workspace = workspace_from_options(options.root)
     selected = select_packages(workspace, make_selection(all_, package, since))
     names = {package.name for package in selected}

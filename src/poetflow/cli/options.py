@@ -122,7 +122,8 @@ _LOG_FORMATS = ("text", "json")
 def _checked(value: str, allowed: tuple[str, ...], option: str) -> str:
     lowered = value.lower()
     if lowered not in allowed:
-        raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}.", param_hint=option)
+        choices = ", ".join(allowed)
+        raise typer.BadParameter(f"{value!r} is not one of {choices}.", param_hint=option)
     return lowered
 
 
@@ -130,14 +131,15 @@ def apply_global_options(ctx: typer.Context, values: dict[str, Any]) -> GlobalOp
     """Merge options given at this level over those given earlier; reconfigure logging."""
     current = ctx.find_object(GlobalOptions) or GlobalOptions()
     changes: dict[str, Any] = {}
-    for name, value in values.items():
-        if value is None:
+    for name, given in values.items():
+        if given is None:
             continue
         if name == "log_level":
-            value = _checked(value, _LOG_LEVELS, "--log-level")
+            changes[name] = _checked(given, _LOG_LEVELS, "--log-level")
         elif name == "log_format":
-            value = _checked(value, _LOG_FORMATS, "--log-format")
-        changes[name] = value
+            changes[name] = _checked(given, _LOG_FORMATS, "--log-format")
+        else:
+            changes[name] = given
     options = replace(current, **changes)
     ctx.obj = options
     configure_logging(options.log_level, options.log_format)
