@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from poetflow.graph import DependencyGraph
+from poetflow.graph import ALL_EDGES, DependencyGraph
 
-__all__ = ["GraphFormat", "render_graph", "graph_as_dict"]
+__all__ = ["GraphFormat", "graph_as_dict", "render_graph"]
 
 GraphFormat = Literal["json", "mermaid", "dot", "text"]
 
@@ -19,7 +19,7 @@ def graph_as_dict(graph: DependencyGraph) -> dict[str, Any]:
             {"from": edge.source, "to": edge.target, "kind": edge.kind} for edge in graph.edges
         ],
         "cycles": graph.cycles(),
-        "dev_cycles": [c for c in graph.cycles(("runtime", "dev")) if c not in graph.cycles()],
+        "dev_cycles": [c for c in graph.cycles(ALL_EDGES) if c not in graph.cycles()],
     }
 
 
@@ -53,7 +53,7 @@ def _text(graph: DependencyGraph) -> str:
     cycles = graph.cycles()
     for number, node in enumerate(graph.order(strict=False), start=1):
         runtime = graph.dependencies_of(node)
-        dev = graph.dependencies_of(node, ("dev",))
+        dev = [d for d in graph.dependencies_of(node, ALL_EDGES) if d not in runtime]
         detail = ", ".join(runtime) if runtime else "-"
         if dev:
             detail += f"  (dev: {', '.join(dev)})"

@@ -124,6 +124,16 @@ def _extras_by_dependency(poetry: Mapping[str, Any]) -> dict[str, list[str]]:
     return extras
 
 
+def _optional_names(project: Mapping[str, Any]) -> set[str]:
+    names = set()
+    for requirements in _table(project.get("optional-dependencies")).values():
+        for requirement in requirements if isinstance(requirements, list) else []:
+            match = _REQUIREMENT_NAME_RE.match(str(requirement))
+            if match:
+                names.add(canonical_name(match.group(1)))
+    return names
+
+
 def _dependencies(data: Mapping[str, Any], pyproject: Path) -> tuple[DeclaredDependency, ...]:
     project = _table(data.get("project"))
     poetry = _table(_table(data.get("tool")).get("poetry"))
@@ -147,23 +157,18 @@ def _dependencies(data: Mapping[str, Any], pyproject: Path) -> tuple[DeclaredDep
             path, develop = poetry_paths.get(canonical_name(name), (None, False))
             found.append(
                 DeclaredDependency(
-                    name, "runtime", "main", "project.dependencies", path, rest or None,
+                    name,
+                    "runtime",
+                    "main",
+                    "project.dependencies",
+                    path,
+                    rest or None,
                     develop=develop,
                 )
             )
-        for extra, requirements in _table(project.get("optional-dependencies")).items():
-            for requirement in requirements if isinstance(requirements, list) else []:
-                where = f"project.optional-dependencies.{extra}"
-                name, rest = _requirement_name(str(requirement), pyproject, where)
-                path, develop = poetry_paths.get(canonical_name(name), (None, False))
-                found.append(
-                    DeclaredDependency(
-                        name, "runtime", extra, where, path, rest or None, extra, develop
-                    )
-                )
         # Path entries in [tool.poetry.dependencies] that [project] does not list are not
         # runtime requirements for Poetry, but they still must point somewhere real.
-        listed = {dep.canonical for dep in found}
+        listed = {dep.canonical for dep in found} | _optional_names(project)
         for name, (path, develop) in poetry_paths.items():
             if name not in listed:
                 found.append(
@@ -179,24 +184,50 @@ def _dependencies(data: Mapping[str, Any], pyproject: Path) -> tuple[DeclaredDep
                 for extra in extra_names:
                     found.append(
                         DeclaredDependency(
-                            name, "runtime", extra, "tool.poetry.dependencies", path,
-                            constraint, extra, develop,
+                            name,
+                            "runtime",
+                            extra,
+                            "tool.poetry.dependencies",
+                            path,
+                            constraint,
+                            extra,
+                            develop,
                         )
                     )
             else:
                 found.append(
                     DeclaredDependency(
-                        name, "runtime", "main", "tool.poetry.dependencies", path, constraint,
+                        name,
+                        "runtime",
+                        "main",
+                        "tool.poetry.dependencies",
+                        path,
+                        constraint,
                         develop=develop,
                     )
                 )
 
+    for extra, requirements in _table(project.get("optional-dependencies")).items():
+        for requirement in requirements if isinstance(requirements, list) else []:
+            where = f"project.optional-dependencies.{extra}"
+            name, rest = _requirement_name(str(requirement), pyproject, where)
+            path, develop = poetry_paths.get(canonical_name(name), (None, False))
+            found.append(
+                DeclaredDependency(
+                    name, "runtime", extra, where, path, rest or None, extra, develop
+                )
+            )
     for name, path, constraint, develop, _opt, _markers in _poetry_entries(
         _table(poetry.get("dev-dependencies"))
     ):
         found.append(
             DeclaredDependency(
-                name, "dev", "dev", "tool.poetry.dev-dependencies", path, constraint,
+                name,
+                "dev",
+                "dev",
+                "tool.poetry.dev-dependencies",
+                path,
+                constraint,
                 develop=develop,
             )
         )

@@ -241,8 +241,14 @@ def _resolve_dependencies(
             continue
         edge = edges.setdefault(
             target,
-            {"kind": "dev", "groups": [], "extras": [], "path": None, "constraint": None,
-             "declared_in": []},
+            {
+                "kind": "dev",
+                "groups": [],
+                "extras": [],
+                "path": None,
+                "constraint": None,
+                "declared_in": [],
+            },
         )
         if dep.kind == "runtime":
             edge["kind"] = "runtime"

@@ -147,7 +147,7 @@ def apply_global_options(ctx: typer.Context, values: dict[str, Any]) -> GlobalOp
 
 
 def current_options() -> GlobalOptions:
-    from typer._click.globals import get_current_context
+    from click import get_current_context
 
     ctx = get_current_context(silent=True)
     if ctx is None:
@@ -172,7 +172,7 @@ def with_global_options(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from typer._click.globals import get_current_context
+        from click import get_current_context
 
         ctx = get_current_context()
         values = {name: kwargs.pop(name, None) for name, _ in _GLOBAL_PARAMETERS}

@@ -25,9 +25,7 @@ def print_text(text: str) -> None:
     sys.stdout.flush()
 
 
-def print_table(
-    title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]
-) -> None:
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A table for people; rich is imported only here, never on the JSON path."""
     from rich.console import Console
     from rich.table import Table
