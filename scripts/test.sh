@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: set-up, then pytest (slow tests included).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+if [ -x scripts/container-setup.sh ]; then
+    # Podman, runc and the stand-in base image for the container tests (needs root).
+    scripts/container-setup.sh
+fi
+exec .venv/bin/python -m pytest "$@"
