@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,9 @@ from poetflow.errors import GitError
 
 __all__ = ["Repository"]
 
-_SHALLOW_HINT = "Fetch the full history (fetch-depth: 0 with actions/checkout, GIT_DEPTH: 0 in GitLab)."
+_SHALLOW_HINT = (
+    "Fetch the full history (fetch-depth: 0 with actions/checkout, GIT_DEPTH: 0 in GitLab)."
+)
 
 
 def _pygit2() -> Any:
@@ -18,10 +21,8 @@ def _pygit2() -> Any:
 
     # A Docker action's /github/workspace belongs to another uid; git's safe.directory
     # check would refuse it. PoetFlow only reads metadata, so owner validation is off.
-    try:
+    with contextlib.suppress(AttributeError, ValueError):  # older pygit2 lacks the option
         pygit2.option(pygit2.enums.Option.SET_OWNER_VALIDATION, 0)
-    except (AttributeError, ValueError):  # pragma: no cover - older pygit2
-        pass
     return pygit2
 
 
@@ -57,7 +58,8 @@ class Repository:
             return self._repo.revparse_single(ref).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError) as exc:
             hint = _SHALLOW_HINT if self.is_shallow else "Check the branch, tag or commit name."
-            raise GitError(f"The git ref {ref!r} does not exist in {self.workdir}.", hint=hint) from exc
+            message = f"The git ref {ref!r} does not exist in {self.workdir}."
+            raise GitError(message, hint=hint) from exc
 
     def changed_files(self, ref: str, head: str = "HEAD") -> set[str]:
         """Paths (relative to the work tree, POSIX) that differ between ``ref`` and ``head``."""
