@@ -1,0 +1,181 @@
+"""``poetflow test``: run every package's QA commands in its environment, in order."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from poetflow.cli.options import (
+    AllOption,
+    PackageOption,
+    SinceOption,
+    current_options,
+    make_selection,
+    with_global_options,
+)
+from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
+
+if TYPE_CHECKING:
+    from poetflow.qa import PackageReport, TestEvent, TestReport
+
+__all__ = ["register"]
+
+logger = logging.getLogger("poetflow.test")
+
+_EXAMPLES = """
+Examples:
+
+  poetflow test
+
+  poetflow test --since origin/main --jobs 2 --junit-xml reports/junit.xml
+
+  poetflow test -p acme-core --env current -v
+"""
+
+EnvOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
+    typer.Option(
+        "--env",
+        envvar="POETFLOW_TEST_ENV",
+        help="poetry (each package's own Poetry env), shared (one env for the workspace) "
+        "or current (this interpreter). Default: [tool.poetflow.test] env, else poetry.",
+        show_default=False,
+    ),
+]
+JobsOption = Annotated[
+    int,
+    typer.Option("--jobs", "-j", envvar="POETFLOW_JOBS", min=1, help="Packages tested at once."),
+]
+FailFastOption = Annotated[
+    bool, typer.Option("--fail-fast", help="Start no new package after the first failure.")
+]
+JunitOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--junit-xml",
+        envvar="POETFLOW_JUNIT_XML",
+        help="Write one JUnit XML file aggregating every package.",
+        show_default=False,
+    ),
+]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Show every package's output, not only failures.")
+]
+
+_ENVS = ("poetry", "shared", "current")
+
+
+def _show_package(report: PackageReport, verbose: bool) -> None:
+    """A package's captured output, in one block (never interleaved with another's)."""
+    counts = report.counts
+    tests = f", {counts.tests} tests" if counts.tests else ""
+    line = f"{report.name}: {report.status} in {report.duration:.1f}s{tests}"
+    notes = "".join(f"\n  note: {note}" for note in report.notes)
+    show_output = verbose or report.status in ("failed", "error")
+    if report.status == "skipped":
+        print_text(f"== {report.name}: skipped ({report.error})")
+        return
+    if not show_output:
+        print_text(f"== {line}{notes}")
+        return
+    print_text(f"== {line}{notes}\n{report.output}")
+
+
+def _summary_rows(report: TestReport) -> list[list[str]]:
+    rows = []
+    for package in report.packages:
+        install: str = package.install.action
+        if package.install.action == "installed":
+            install = f"installed {package.install.duration:.1f}s"
+        if package.install.locked:
+            install += " (locked)"
+        if not package.commands:
+            rows.append(
+                [package.name, "-", package.status, install, "-", f"{package.duration:.1f}s"]
+            )
+        for command in package.commands:
+            counts = command.counts
+            tests = "-"
+            if counts is not None:
+                passed = counts.tests - counts.failures - counts.errors - counts.skipped
+                tests = f"{passed}/{counts.tests}"
+            result: str = command.status
+            if package.status == "passed" and any("dependency" in n for n in package.notes):
+                result += " (dependency failed)"
+            rows.append(
+                [package.name, command.display, result, install, tests, f"{command.duration:.1f}s"]
+            )
+    return rows
+
+
+def _failure_summary(report: TestReport) -> str:
+    lines = []
+    for package in report.packages:
+        if package.status in ("failed", "error"):
+            hint = f" ({'; '.join(package.notes)})" if package.notes else ""
+            lines.append(f"{package.name}: {package.error}{hint}")
+    return "\n".join(lines)
+
+
+@with_global_options
+def qa_command(
+    all_: AllOption = False,
+    package: PackageOption = None,
+    since: SinceOption = None,
+    env: EnvOption = None,
+    jobs: JobsOption = 1,
+    fail_fast: FailFastOption = False,
+    junit_xml: JunitOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """Run each package's QA commands (tests, linters, type checkers) in its environment,
+    dependencies first; exit 1 when any fails, 2 on bad configuration."""
+    from poetflow.qa import TestOptions, run_tests
+    from poetflow.selection import select_packages
+
+    if env is not None and env not in _ENVS:
+        raise typer.BadParameter(f"{env!r} is not one of {', '.join(_ENVS)}.", param_hint="--env")
+    options = current_options()
+    workspace = workspace_from_options(options.root)
+    selected = select_packages(workspace, make_selection(all_, package, since))
+    if not selected:
+        logger.warning("No packages selected: nothing to test.")
+        if options.json:
+            print_json({"status": "passed", "exit_code": 0, "packages": []})
+        return
+    test_options = TestOptions(
+        env=env,  # type: ignore[arg-type]  # checked against _ENVS above
+        jobs=jobs,
+        fail_fast=fail_fast,
+        junit_xml=junit_xml.resolve() if junit_xml else None,
+    )
+
+    def on_event(event: TestEvent) -> None:
+        if event.kind == "started":
+            logger.info("testing %s ...", event.package)
+        elif event.report is not None and not options.json:
+            _show_package(event.report, verbose)
+
+    report = run_tests(workspace, selected, test_options, on_event)
+    if options.json:
+        print_json(report.to_dict())
+    else:
+        print_table(
+            f"poetflow test: {report.status} in {report.duration:.1f}s",
+            ["package", "command", "result", "install", "tests passed", "duration"],
+            _summary_rows(report),
+        )
+        if report.junit_xml:
+            print_text(f"JUnit XML: {report.junit_xml}")
+    failures = _failure_summary(report)
+    if failures:
+        logger.error("%s", failures)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("test", epilog=_EXAMPLES)(qa_command)

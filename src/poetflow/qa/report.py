@@ -1,0 +1,198 @@
+"""Results of a test run: per command, per package, and the whole run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from poetflow.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+
+__all__ = [
+    "CommandResult",
+    "CommandStatus",
+    "InstallResult",
+    "PackageReport",
+    "PackageStatus",
+    "TestCounts",
+    "TestReport",
+]
+
+CommandStatus = Literal["passed", "failed", "error"]
+# error: bad configuration (command not found, outdated lock): exit 2, not a test failure.
+PackageStatus = Literal["passed", "failed", "error", "skipped"]
+
+
+@dataclass(frozen=True)
+class TestCounts:
+    """Test case counts, as JUnit reports them."""
+
+    __test__ = False
+
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    def __add__(self, other: TestCounts) -> TestCounts:
+        return TestCounts(
+            self.tests + other.tests,
+            self.failures + other.failures,
+            self.errors + other.errors,
+            self.skipped + other.skipped,
+        )
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """One QA command of one package. ``junit`` is pytest's own XML when there is one."""
+
+    command: tuple[str, ...]
+    status: CommandStatus
+    returncode: int | None
+    output: str
+    duration: float
+    counts: TestCounts | None = None
+    junit: Path | None = None
+    timed_out: bool = False
+
+    @property
+    def display(self) -> str:
+        import shlex
+
+        return shlex.join(self.command)
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """What preparing the environment did: ``installed``, ``skipped`` (inputs unchanged)
+    or ``none`` (nothing to install, e.g. the current interpreter)."""
+
+    action: Literal["installed", "skipped", "none"]
+    duration: float = 0.0
+    locked: bool = False
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class PackageReport:
+    """One package's QA: its status, every command, the captured output and notes
+    (a lock file created, a dependency that failed)."""
+
+    name: str
+    path: Path
+    status: PackageStatus
+    env: str
+    commands: tuple[CommandResult, ...] = ()
+    install: InstallResult = field(default_factory=lambda: InstallResult("none"))
+    duration: float = 0.0
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def counts(self) -> TestCounts:
+        total = TestCounts()
+        for command in self.commands:
+            if command.counts is not None:
+                total = total + command.counts
+        return total
+
+    @property
+    def output(self) -> str:
+        """Everything the package printed, in order, each command under a header."""
+        parts = []
+        if self.install.output:
+            parts.append(f"$ poetry install  ({self.install.action})\n{self.install.output}")
+        for command in self.commands:
+            parts.append(f"$ {command.display}\n{command.output}")
+        if self.error:
+            parts.append(f"error: {self.error}")
+        return "\n".join(part.rstrip("\n") for part in parts) + ("\n" if parts else "")
+
+    @property
+    def failed_command(self) -> CommandResult | None:
+        return next((c for c in self.commands if c.status != "passed"), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = self.counts
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "status": self.status,
+            "env": self.env,
+            "duration": round(self.duration, 3),
+            "install": {
+                "action": self.install.action,
+                "duration": round(self.install.duration, 3),
+                "locked": self.install.locked,
+            },
+            "tests": {
+                "tests": counts.tests,
+                "failures": counts.failures,
+                "errors": counts.errors,
+                "skipped": counts.skipped,
+            },
+            "notes": list(self.notes),
+            "error": self.error,
+            "commands": [
+                {
+                    "command": command.display,
+                    "status": command.status,
+                    "returncode": command.returncode,
+                    "duration": round(command.duration, 3),
+                    "timed_out": command.timed_out,
+                    "tests": None
+                    if command.counts is None
+                    else {
+                        "tests": command.counts.tests,
+                        "failures": command.counts.failures,
+                        "errors": command.counts.errors,
+                        "skipped": command.counts.skipped,
+                    },
+                    "output": command.output,
+                }
+                for command in self.commands
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class TestReport:
+    """The whole run, packages in the order they were scheduled."""
+
+    __test__ = False
+
+    packages: tuple[PackageReport, ...]
+    duration: float
+    junit_xml: Path | None = None
+
+    @property
+    def status(self) -> PackageStatus:
+        statuses = {package.status for package in self.packages}
+        if "error" in statuses:
+            return "error"
+        if "failed" in statuses:
+            return "failed"
+        return "passed"
+
+    @property
+    def exit_code(self) -> int:
+        """0 all passed, 1 a test failed, 2 bad configuration in some package."""
+        return {"error": EXIT_BAD_INPUT, "failed": EXIT_FAILED}.get(self.status, EXIT_OK)
+
+    @property
+    def install_seconds(self) -> float:
+        return sum(package.install.duration for package in self.packages)
+
+    def get(self, name: str) -> PackageReport:
+        return next(package for package in self.packages if package.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "duration": round(self.duration, 3),
+            "install_seconds": round(self.install_seconds, 3),
+            "junit_xml": str(self.junit_xml) if self.junit_xml else None,
+            "packages": [package.to_dict() for package in self.packages],
+        }

@@ -1,0 +1,259 @@
+"""Running the QA of many packages: environments, commands, order, reports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from poetflow.poetry_cli import PoetryCli
+from poetflow.process import CommandNotFoundError, run_process
+from poetflow.qa.environments import (
+    CurrentEnvironment,
+    EnvironmentFailure,
+    PoetryEnvironment,
+    PreparedEnvironment,
+    SharedEnvironment,
+    TestEnvironment,
+    state_dir,
+)
+from poetflow.qa.junit import is_pytest, junit_argument, read_counts, write_junit
+from poetflow.qa.report import CommandResult, PackageReport, TestReport
+from poetflow.qa.scheduler import Scheduler
+from poetflow.qa.settings import EnvironmentKind, TestSettings, package_settings, workspace_settings
+from poetflow.workspace import Package, Workspace
+
+__all__ = ["TestEvent", "TestOptions", "run_package_qa", "run_tests"]
+
+# pytest's "no tests collected": a package without tests is not a failing package.
+_PYTEST_NO_TESTS = 5
+
+
+@dataclass(frozen=True)
+class TestOptions:
+    """How to run: ``env`` overrides every package's configured environment."""
+
+    __test__ = False
+
+    env: EnvironmentKind | None = None
+    jobs: int = 1
+    fail_fast: bool = False
+    junit_xml: Path | None = None
+
+
+@dataclass(frozen=True)
+class TestEvent:
+    """Progress: ``started`` then ``finished`` (with the report) for each package, or
+    ``skipped`` after a failure under fail-fast. Delivered in the calling thread."""
+
+    __test__ = False
+
+    kind: Literal["started", "finished", "skipped"]
+    package: str
+    report: PackageReport | None = None
+
+
+class _Context:
+    """What every package's run shares: the environments (made lazily) and paths."""
+
+    def __init__(self, workspace: Workspace, options: TestOptions) -> None:
+        self.workspace = workspace
+        self.options = options
+        self.poetry = PoetryCli()
+        self.base = workspace_settings(workspace)
+        self.results_dir = state_dir(workspace.root) / "test-results"
+        self._environments: dict[str, TestEnvironment] = {}
+
+    def environment(self, kind: EnvironmentKind) -> TestEnvironment:
+        if kind not in self._environments:
+            if kind == "poetry":
+                self._environments[kind] = PoetryEnvironment(self.workspace, self.poetry)
+            elif kind == "shared":
+                self._environments[kind] = SharedEnvironment(self.workspace)
+            else:
+                self._environments[kind] = CurrentEnvironment()
+        return self._environments[kind]
+
+
+def _resolve_program(program: str, cwd: Path, path: str) -> str | None:
+    if os.sep in program or (os.altsep and os.altsep in program):
+        candidate = (cwd / program).resolve()
+        return str(candidate) if os.access(candidate, os.X_OK) and candidate.is_file() else None
+    return shutil.which(program, path=path)
+
+
+def _run_command(
+    package: Package,
+    argv: tuple[str, ...],
+    index: int,
+    prepared: PreparedEnvironment,
+    settings: TestSettings,
+    results_dir: Path,
+    env_name: str,
+) -> CommandResult:
+    environment = prepared.command_environment(settings.env_vars)
+    program = _resolve_program(argv[0], package.path, environment["PATH"])
+    if program is None:
+        return CommandResult(
+            argv, "error", None,
+            f"command not found: {argv[0]!r} is not installed in the {env_name} "
+            f"environment of {package.name}.\n",
+            0.0,
+        )
+    command = [program, *argv[1:]]
+    junit: Path | None = None
+    if is_pytest(argv):
+        junit = junit_argument(argv)
+        if junit is None:
+            junit = results_dir / f"{package.name}-{index}.xml"
+            command.append(f"--junitxml={junit}")
+        elif not junit.is_absolute():
+            junit = package.path / junit
+        junit.unlink(missing_ok=True)
+    try:
+        result = run_process(
+            command, cwd=package.path, env=environment, timeout=settings.timeout
+        )
+    except CommandNotFoundError:
+        return CommandResult(argv, "error", None, f"command not found: {argv[0]!r}\n", 0.0)
+    counts = read_counts(junit) if junit is not None and junit.is_file() else None
+    output = result.output
+    passed = result.ok or (
+        junit is not None and result.returncode == _PYTEST_NO_TESTS and not result.timed_out
+    )
+    if result.timed_out:
+        output += f"\n[poetflow] timed out after {settings.timeout:g} s\n"
+    return CommandResult(
+        command=argv,
+        status="passed" if passed else "failed",
+        returncode=None if result.timed_out else result.returncode,
+        output=output,
+        duration=result.duration,
+        counts=counts,
+        junit=junit if counts is not None else None,
+        timed_out=result.timed_out,
+    )
+
+
+def run_package_qa(
+    context: _Context, package: Package, failed_dependencies: Sequence[str] = ()
+) -> PackageReport:
+    """One package's QA from start to end: prepare its environment, run its commands.
+
+    This is where a package's QA begins and ends; pre-test and post-test hooks belong
+    at its start and end.
+    """
+    started = time.monotonic()
+    settings = package_settings(context.workspace, package, context.base)
+    kind = context.options.env or settings.env
+    notes = [f"dependency {name} failed" for name in failed_dependencies]
+    try:
+        prepared = context.environment(kind).prepare(package, timeout=None)
+    except EnvironmentFailure as failure:
+        return PackageReport(
+            name=package.name,
+            path=package.path,
+            status=failure.status,
+            env=kind,
+            install=failure.install,
+            duration=time.monotonic() - started,
+            notes=(*failure.notes, *notes),
+            error=failure.message,
+        )
+    notes = [*prepared.notes, *notes]
+    for stale in context.results_dir.glob(f"{package.name}-*.xml"):
+        stale.unlink(missing_ok=True)
+    context.results_dir.mkdir(parents=True, exist_ok=True)
+    commands: list[CommandResult] = []
+    for index, argv in enumerate(settings.commands):
+        result = _run_command(
+            package, argv, index, prepared, settings, context.results_dir, kind
+        )
+        commands.append(result)
+    status: Literal["passed", "failed", "error"] = "passed"
+    error = None
+    if any(command.status == "error" for command in commands):
+        status = "error"
+        bad = next(command for command in commands if command.status == "error")
+        error = (
+            f"{bad.command[0]!r} (from {bad.display!r}) was not found in the {kind} "
+            f"environment of {package.name}"
+        )
+    elif any(command.status == "failed" for command in commands):
+        status = "failed"
+        bad = next(command for command in commands if command.status == "failed")
+        error = f"{bad.display!r} failed in {package.name}"
+    return PackageReport(
+        name=package.name,
+        path=package.path,
+        status=status,
+        env=kind,
+        commands=tuple(commands),
+        install=prepared.install,
+        duration=time.monotonic() - started,
+        notes=tuple(notes),
+        error=error,
+    )
+
+
+def run_tests(
+    workspace: Workspace,
+    packages: Sequence[Package],
+    options: TestOptions,
+    on_event: Callable[[TestEvent], None] | None = None,
+) -> TestReport:
+    """Run the QA commands of ``packages``: runtime dependencies first, ``options.jobs``
+    at a time, every package even after a failure unless ``fail_fast``.
+
+    Raises PoetFlowError for bad configuration found before anything runs (exit 2);
+    problems found in one package (a command not found, an outdated lock) are reported
+    in that package with status ``error``.
+    """
+    started = time.monotonic()
+    context = _Context(workspace, options)
+    for package in packages:  # validate every package's settings before running any
+        package_settings(workspace, package, context.base)
+    by_name = {package.name: package for package in packages}
+    order = workspace.graph.order(list(by_name), strict=False)
+    dependencies = {name: workspace.graph.dependencies_of(name) for name in order}
+    scheduler: Scheduler[PackageReport] = Scheduler(
+        order, dependencies, jobs=options.jobs, fail_fast=options.fail_fast
+    )
+
+    def skip(name: str) -> PackageReport:
+        return PackageReport(
+            name=name,
+            path=by_name[name].path,
+            status="skipped",
+            env=options.env or "-",
+            error="not run: --fail-fast stopped after an earlier failure",
+        )
+
+    def started_event(name: str) -> None:
+        if on_event:
+            on_event(TestEvent("started", name))
+
+    def done_event(name: str, report: PackageReport) -> None:
+        if on_event:
+            kind: Literal["finished", "skipped"] = (
+                "skipped" if report.status == "skipped" else "finished"
+            )
+            on_event(TestEvent(kind, name, report))
+
+    results = scheduler.run(
+        lambda name, failed: run_package_qa(context, by_name[name], failed),
+        is_failure=lambda report: report.status in ("failed", "error"),
+        skip=skip,
+        on_start=started_event,
+        on_done=done_event,
+    )
+    reports = tuple(results[name] for name in order)
+    duration = time.monotonic() - started
+    junit = None
+    if options.junit_xml is not None:
+        junit = write_junit(reports, options.junit_xml, duration)
+    return TestReport(packages=reports, duration=duration, junit_xml=junit)
