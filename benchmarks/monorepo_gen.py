@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-__all__ = ["generate_monorepo"]
+__all__ = ["add_package_source", "generate_monorepo"]
 
 _ROOT_PYPROJECT = """[tool.poetflow]
 packages = ["packages/*"]
@@ -81,6 +81,19 @@ def generate_monorepo(root: Path, count: int, *, fan_in: int = 3) -> list[str]:
         style = "pep621" if i % 2 == 0 else "poetry"
         (directory / "pyproject.toml").write_text(_pyproject(name, deps, style), encoding="utf-8")
     return names
+
+
+def add_package_source(
+    root: Path, url: str = "https://pypi.org/simple/", name: str = "pypi-simple"
+) -> None:
+    """Declare ``url`` as every package's primary Poetry source, so that `poetry lock`
+    works where only a simple index (no PyPI JSON API) is reachable."""
+    for pyproject in sorted(root.glob("packages/*/pyproject.toml")):
+        text = pyproject.read_text(encoding="utf-8")
+        if f'url = "{url}"' in text:
+            continue
+        text += f'\n[[tool.poetry.source]]\nname = "{name}"\nurl = "{url}"\npriority = "primary"\n'
+        pyproject.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
