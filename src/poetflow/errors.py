@@ -90,3 +90,17 @@ class StepFailedError(PoetFlowError):
     """A step (test, build, upload) failed for at least one package."""
 
     exit_code = EXIT_FAILED
+
+
+class PublishError(PoetFlowError):
+    """Publishing cannot start: an unknown repository, missing artifacts, a bad setting."""
+
+
+class MissingCredentialsError(PublishError):
+    """No credentials for the target repository (and no trusted publishing available)."""
+
+
+class TrustedPublishingError(PublishError):
+    """The OIDC token exchange for trusted publishing failed."""
+
+    exit_code = EXIT_FAILED

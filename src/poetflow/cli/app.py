@@ -28,6 +28,7 @@ logger = logging.getLogger("poetflow")
 COMMAND_MODULES: tuple[str, ...] = (
     "discover",
     "graph",
+    "publish",
     "test",
 )
 

@@ -1,0 +1,171 @@
+"""``poetflow publish``: upload what is not yet on the index, dependencies first."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from poetflow.cli.options import (
+    AllOption,
+    PackageOption,
+    SinceOption,
+    current_options,
+    make_selection,
+    with_global_options,
+)
+from poetflow.cli.output import print_json, print_table, workspace_from_options
+
+if TYPE_CHECKING:
+    from poetflow.publish import PublishEvent, PublishReport
+
+__all__ = ["register"]
+
+logger = logging.getLogger("poetflow.publish")
+
+_EXAMPLES = """
+Examples:
+
+  POETFLOW_TOKEN_FILE=/run/secrets/pypi poetflow publish
+
+  poetflow publish --repository internal --package api --dry-run
+
+  poetflow publish --repository-url http://127.0.0.1:8080/ --json
+"""
+
+RepositoryOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
+    typer.Option(
+        "--repository",
+        "-r",
+        envvar="POETFLOW_REPOSITORY",
+        help="Repository name: pypi, testpypi, [tool.poetflow.repositories.NAME] or a Poetry "
+        "repository. Default: [tool.poetflow.publish] repository, else pypi.",
+        show_default=False,
+    ),
+]
+RepositoryUrlOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--repository-url",
+        envvar="POETFLOW_REPOSITORY_URL",
+        help="Upload URL of an index not configured by name.",
+        show_default=False,
+    ),
+]
+JobsOption = Annotated[
+    int,
+    typer.Option("--jobs", "-j", envvar="POETFLOW_JOBS", min=1, help="Packages uploaded at once."),
+]
+TimeoutOption = Annotated[
+    float,
+    typer.Option(
+        "--timeout", envvar="POETFLOW_PUBLISH_TIMEOUT", min=1.0, help="Seconds per HTTP request."
+    ),
+]
+
+
+def _announce_masks() -> None:
+    """In GitHub Actions, have the runner mask every secret PoetFlow resolved."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    from poetflow.masking import registered_secrets
+
+    for secret in sorted(registered_secrets()):
+        sys.stdout.write(f"::add-mask::{secret}\n")
+    sys.stdout.flush()
+
+
+def _log_event(event: PublishEvent) -> None:
+    if event.kind == "file-finished" and event.file is not None:
+        item = event.file
+        detail = f" ({item.detail})" if item.detail else ""
+        logger.info("%s: %s %s%s", event.package, item.status, item.filename, detail)
+    elif event.kind == "package-finished" and event.result is not None:
+        if event.result.status == "blocked":
+            logger.warning("%s: blocked, %s", event.package, event.result.detail)
+        elif event.result.status == "failed":
+            logger.error("%s: failed, %s", event.package, event.result.detail)
+
+
+@with_global_options
+def publish(
+    all_: AllOption = False,
+    package: PackageOption = None,
+    since: SinceOption = None,
+    repository: RepositoryOption = None,
+    repository_url: RepositoryUrlOption = None,
+    jobs: JobsOption = 4,
+    timeout: TimeoutOption = 30.0,
+) -> None:
+    """Upload each package's sdist and wheel, skipping files already on the index."""
+    from poetflow.errors import StepFailedError
+    from poetflow.publish import PublishOptions, publish_packages
+    from poetflow.publish.credentials import register_credential_secrets
+    from poetflow.selection import select_packages
+
+    # Before anything can print: every credential in the environment is a secret.
+    register_credential_secrets(os.environ)
+    options = current_options()
+    workspace = workspace_from_options(options.root)
+    selected = select_packages(workspace, make_selection(all_, package, since))
+    publish_options = PublishOptions(
+        repository=repository,
+        repository_url=repository_url,
+        dry_run=options.dry_run,
+        jobs=jobs,
+        timeout=timeout,
+    )
+    report = publish_packages(workspace, selected, publish_options, on_event=_log_event)
+    _announce_masks()
+    if options.json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report)
+    if not report.ok:
+        failed = [p.name for p in report.packages if p.status in ("failed", "blocked")]
+        raise StepFailedError(
+            f"Publishing to {report.repository.name} failed for {', '.join(failed)}.",
+            hint="Fix the cause shown above and rerun: files already uploaded are skipped.",
+        )
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.1f} KiB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MiB"
+
+
+def _print_report(report: PublishReport) -> None:
+    rows = [
+        [
+            item.package,
+            item.version,
+            item.filename,
+            item.status,
+            _size(item.size),
+            item.sha256[:12],
+            f"{item.duration:.2f}s",
+            item.url,
+        ]
+        for item in report.files
+    ]
+    verb = "would publish" if report.dry_run else "published"
+    title = (
+        f"{report.repository.name} ({report.repository.url}): {report.count('uploaded')} uploaded, "
+        f"{report.count('skipped')} skipped, {report.count('failed')} failed, "
+        f"{report.count('blocked')} blocked"
+    )
+    if report.dry_run:
+        title += f", {report.count('would upload')} {verb.split(maxsplit=1)[0]} upload"
+    print_table(
+        title, ["package", "version", "file", "status", "size", "sha256", "time", "url"], rows
+    )
+    for package in report.packages:
+        if package.status in ("failed", "blocked") and package.detail:
+            logger.error("%s %s: %s", package.name, package.version, package.detail)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("publish", epilog=_EXAMPLES)(publish)

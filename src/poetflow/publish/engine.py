@@ -1,0 +1,454 @@
+"""The publish engine: dependencies first, files already on the index skipped, failures contained.
+
+Each package goes through :func:`publish_package` (look up, then upload what is missing);
+a package whose dependency failed is ``blocked`` and never uploaded, so the index never
+holds a release whose internal dependency is missing. Independent packages run in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from poetflow.errors import PublishError
+from poetflow.publish.credentials import Credentials, TrustedPublishing, resolve_credentials
+from poetflow.publish.distributions import Distribution, find_distributions
+from poetflow.publish.repositories import Repository, resolve_repository
+from poetflow.publish.retry import RetryPolicy
+from poetflow.workspace import Package, Workspace
+
+__all__ = [
+    "FileResult",
+    "FileStatus",
+    "PackageResult",
+    "PublishEvent",
+    "PublishOptions",
+    "PublishReport",
+    "PublishSession",
+    "publish_package",
+    "publish_packages",
+]
+
+logger = logging.getLogger(__name__)
+
+FileStatus = Literal["uploaded", "skipped", "failed", "blocked", "would upload"]
+PackageStatus = Literal["published", "skipped", "failed", "blocked", "would publish"]
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """How to publish. ``repository`` is a name (default: ``[tool.poetflow.publish]
+    repository`` or pypi); ``repository_url`` an ad-hoc upload URL instead."""
+
+    repository: str | None = None
+    repository_url: str | None = None
+    dry_run: bool = False
+    jobs: int = 4
+    timeout: float = 30.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    env: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one distribution file."""
+
+    package: str
+    version: str
+    filename: str
+    path: str
+    kind: str
+    status: FileStatus
+    sha256: str
+    size: int
+    duration: float
+    url: str
+    detail: str = ""
+    attempts: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "package": self.package,
+            "version": self.version,
+            "file": self.filename,
+            "path": self.path,
+            "kind": self.kind,
+            "status": self.status,
+            "sha256": self.sha256,
+            "size": self.size,
+            "duration": round(self.duration, 3),
+            "url": self.url,
+            "detail": self.detail,
+            "attempts": self.attempts,
+        }
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    """What happened to one package: its files and one overall status."""
+
+    name: str
+    version: str
+    status: PackageStatus
+    files: tuple[FileResult, ...]
+    detail: str = ""
+    duration: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "status": self.status,
+            "detail": self.detail,
+            "duration": round(self.duration, 3),
+            "files": [item.to_dict() for item in self.files],
+        }
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """The outcome of one publish run, in publish order."""
+
+    repository: Repository
+    packages: tuple[PackageResult, ...]
+    dry_run: bool
+    duration: float
+    credentials_source: str
+
+    @property
+    def files(self) -> tuple[FileResult, ...]:
+        return tuple(item for package in self.packages for item in package.files)
+
+    @property
+    def ok(self) -> bool:
+        return all(package.status not in ("failed", "blocked") for package in self.packages)
+
+    def count(self, status: FileStatus) -> int:
+        return sum(1 for item in self.files if item.status == status)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "repository": {
+                "name": self.repository.name,
+                "url": self.repository.url,
+                "index_url": self.repository.index_url,
+            },
+            "credentials": self.credentials_source,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "duration": round(self.duration, 3),
+            "packages": [package.to_dict() for package in self.packages],
+        }
+
+
+@dataclass(frozen=True)
+class PublishEvent:
+    """Progress for reporters: a package started, a file finished, a package finished."""
+
+    kind: Literal["package-started", "file-finished", "package-finished"]
+    package: str
+    file: FileResult | None = None
+    result: PackageResult | None = None
+
+
+EventCallback = Callable[[PublishEvent], None]
+
+
+@dataclass
+class PublishSession:
+    """Everything one package's publish needs; shared by all workers of a run."""
+
+    repository: Repository
+    credentials: Credentials
+    options: PublishOptions
+    uploader: Any  # poetflow.publish.uploader.Uploader (imported lazily with requests)
+    on_event: EventCallback
+
+    def emit(self, event: PublishEvent) -> None:
+        try:
+            self.on_event(event)
+        except Exception:  # a broken reporter must not break an upload half-way
+            logger.debug("publish event callback failed", exc_info=True)
+
+
+def _file_result(
+    distribution: Distribution,
+    status: FileStatus,
+    url: str,
+    started: float,
+    detail: str = "",
+    attempts: int = 0,
+) -> FileResult:
+    return FileResult(
+        package=distribution.project,
+        version=distribution.version,
+        filename=distribution.filename,
+        path=str(distribution.path),
+        kind=distribution.kind,
+        status=status,
+        sha256=distribution.sha256,
+        size=distribution.size,
+        duration=time.monotonic() - started,
+        url=url,
+        detail=detail,
+        attempts=attempts,
+    )
+
+
+def _package_status(files: Sequence[FileResult], dry_run: bool) -> PackageStatus:
+    statuses = {item.status for item in files}
+    if "failed" in statuses:
+        return "failed"
+    if "uploaded" in statuses:
+        return "published"
+    if "would upload" in statuses:
+        return "would publish"
+    return "skipped"
+
+
+def publish_package(
+    session: PublishSession, package: Package, distributions: Sequence[Distribution]
+) -> PackageResult:
+    """Publish one package's files: the unit that pre-/post-publish hooks wrap.
+
+    The index is read once; files already there with the same sha256 are skipped, a
+    file there with other content fails the package before anything of it is uploaded.
+    """
+    from poetflow.publish.uploader import UploadFailure
+
+    started = time.monotonic()
+    version = package.version or distributions[0].version
+    session.emit(PublishEvent("package-started", package.name))
+    uploader = session.uploader
+    project_url = uploader.project_url(package.name)
+    results: list[FileResult] = []
+    try:
+        listing = uploader.listing(package.name)
+        verdicts = [(item, *uploader.check(item, listing)) for item in distributions]
+    except UploadFailure as exc:
+        results = [
+            _file_result(item, "failed", project_url, started, str(exc)) for item in distributions
+        ]
+        return _finish(session, package.name, version, results, started, str(exc))
+    clash = [item for item, verdict, _url in verdicts if verdict == "different"]
+    if clash:
+        detail = (
+            f"version {version} already published with different content "
+            f"({', '.join(item.filename for item in clash)}): bump the version"
+        )
+        for item, verdict, url in verdicts:
+            status: FileStatus = "failed" if verdict == "different" else "blocked"
+            if verdict == "same":
+                status = "skipped"
+            results.append(_file_result(item, status, url or project_url, started, detail))
+        return _finish(session, package.name, version, results, started, detail)
+    failure = ""
+    for item, verdict, url in verdicts:
+        file_started = time.monotonic()
+        if verdict == "same":
+            result = _file_result(
+                item, "skipped", url or project_url, file_started, "already published"
+            )
+        elif failure:
+            result = _file_result(
+                item, "blocked", project_url, file_started, "an earlier file failed"
+            )
+        elif session.options.dry_run:
+            result = _file_result(item, "would upload", project_url, file_started)
+        else:
+            try:
+                detail, attempts = uploader.upload(item)
+                result = _file_result(item, "uploaded", project_url, file_started, detail, attempts)
+            except UploadFailure as exc:
+                failure = str(exc)
+                result = _file_result(
+                    item, "failed", project_url, file_started, failure, exc.attempts
+                )
+        results.append(result)
+        session.emit(PublishEvent("file-finished", package.name, file=result))
+    return _finish(session, package.name, version, results, started, failure)
+
+
+def _finish(
+    session: PublishSession,
+    name: str,
+    version: str,
+    files: list[FileResult],
+    started: float,
+    detail: str,
+) -> PackageResult:
+    result = PackageResult(
+        name=name,
+        version=version,
+        status=_package_status(files, session.options.dry_run),
+        files=tuple(files),
+        detail=detail,
+        duration=time.monotonic() - started,
+    )
+    session.emit(PublishEvent("package-finished", name, result=result))
+    return result
+
+
+def _blocked(
+    package: Package, distributions: Sequence[Distribution], by: list[str], project_url: str
+) -> PackageResult:
+    detail = f"not uploaded: its dependency {', '.join(by)} did not publish"
+    files = tuple(
+        _file_result(item, "blocked", project_url, time.monotonic(), detail)
+        for item in distributions
+    )
+    return PackageResult(package.name, package.version or "", "blocked", files, detail)
+
+
+def collect_distributions(packages: Sequence[Package]) -> dict[str, list[Distribution]]:
+    """Each package's sdist and wheels for its current version; exit 2 when any is missing."""
+    found: dict[str, list[Distribution]] = {}
+    missing: list[str] = []
+    for package in packages:
+        if package.version is None:
+            raise PublishError(
+                f"{package.pyproject}: {package.name} has no static version to publish.",
+                hint="Set the version in pyproject.toml (poetflow version set V).",
+            )
+        distributions = find_distributions(package.path / "dist", package.name, package.version)
+        if not distributions:
+            missing.append(f"{package.name} {package.version} ({package.relpath}/dist)")
+        found[package.name] = distributions
+    if missing:
+        raise PublishError(
+            f"No built sdist or wheel for {', '.join(missing)}.",
+            hint="Run `poetflow build` first.",
+        )
+    return found
+
+
+def _credentials(
+    repository: Repository, options: PublishOptions, env: Mapping[str, str], client: Any
+) -> Credentials:
+    resolved = resolve_credentials(repository, env)
+    if isinstance(resolved, TrustedPublishing):
+        from poetflow.publish.trusted import mint_upload_token
+
+        return mint_upload_token(repository, resolved, env, client)
+    return resolved
+
+
+def publish_packages(
+    workspace: Workspace,
+    packages: Sequence[Package],
+    options: PublishOptions,
+    on_event: EventCallback | None = None,
+    distributions: Mapping[str, Sequence[Distribution]] | None = None,
+) -> PublishReport:
+    """Publish ``packages`` (dependencies first) and report every file.
+
+    Raises PublishError / MissingCredentialsError (exit 2) before anything is uploaded
+    when the repository, credentials or artifacts are missing. Upload failures do not
+    raise: they are in the report (``report.ok`` is False).
+    ``distributions`` (by package name) overrides what ``dist/`` holds, e.g. the
+    artifacts a build just reported.
+    """
+    from poetflow.index import IndexClient
+    from poetflow.publish.uploader import Uploader
+
+    started = time.monotonic()
+    env = os.environ if options.env is None else options.env
+    repository = resolve_repository(workspace, options.repository, options.repository_url, env)
+    order = workspace.graph.order([package.name for package in packages])
+    by_name = {package.name: package for package in packages}
+    files = dict(distributions) if distributions is not None else collect_distributions(packages)
+    for name in order:
+        if not files.get(name):
+            raise PublishError(
+                f"No built sdist or wheel for {name}.", hint="Run `poetflow build` first."
+            )
+    client = IndexClient(timeout=options.timeout, pool_size=max(2, options.jobs))
+    try:
+        credentials = _credentials(repository, options, env, client)
+        session = PublishSession(
+            repository=repository,
+            credentials=credentials,
+            options=options,
+            uploader=Uploader(client, repository, credentials, options.retry),
+            on_event=on_event or (lambda _event: None),
+        )
+        results = _schedule(session, workspace, order, by_name, files)
+    finally:
+        client.close()
+    return PublishReport(
+        repository=repository,
+        packages=tuple(results[name] for name in order),
+        dry_run=options.dry_run,
+        duration=time.monotonic() - started,
+        credentials_source=credentials.source,
+    )
+
+
+def _schedule(
+    session: PublishSession,
+    workspace: Workspace,
+    order: list[str],
+    by_name: Mapping[str, Package],
+    files: Mapping[str, Sequence[Distribution]],
+) -> dict[str, PackageResult]:
+    """Run publish_package for each package once all its selected dependencies published."""
+    selected = set(order)
+    dependencies = {
+        name: [dep for dep in workspace.graph.dependencies_of(name) if dep in selected]
+        for name in order
+    }
+    results: dict[str, PackageResult] = {}
+    pending = list(order)
+    running: dict[Future[PackageResult], str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, session.options.jobs)) as pool:
+        while pending or running:
+            progressed = False
+            for name in list(pending):
+                deps = dependencies[name]
+                bad = [
+                    dep
+                    for dep in deps
+                    if dep in results and results[dep].status in ("failed", "blocked")
+                ]
+                if bad:
+                    result = _blocked(
+                        by_name[name], files[name], bad, session.uploader.project_url(name)
+                    )
+                    results[name] = result
+                    session.emit(PublishEvent("package-finished", name, result=result))
+                elif all(dep in results for dep in deps):
+                    running[pool.submit(_guarded, session, by_name[name], files[name])] = name
+                else:
+                    continue
+                pending.remove(name)
+                progressed = True
+            if running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results[running.pop(future)] = future.result()
+            elif not progressed:  # pragma: no cover - order() already rejects cycles
+                break
+    return results
+
+
+def _guarded(
+    session: PublishSession, package: Package, distributions: Sequence[Distribution]
+) -> PackageResult:
+    """publish_package with unexpected crashes turned into a failed package, not a dead run."""
+    try:
+        return publish_package(session, package, distributions)
+    except PublishError as exc:
+        detail = str(exc)
+    except Exception as exc:
+        logger.debug("publishing %s crashed", package.name, exc_info=True)
+        detail = f"unexpected {type(exc).__name__}: {exc}"
+    url = session.uploader.project_url(package.name)
+    files = tuple(
+        _file_result(item, "failed", url, time.monotonic(), detail) for item in distributions
+    )
+    return PackageResult(package.name, package.version or "", "failed", files, detail)

@@ -1,0 +1,213 @@
+"""Uploading one file: existence check, legacy-API POST with retries, 4xx explained.
+
+An upload whose answer was lost (dropped connection, 5xx from a proxy, a 409 on retry) is
+resolved by looking the file up again: present with our sha256 means it landed, so a
+retried upload never stores a file twice and never reports a landed file as failed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
+
+from poetflow.index import (
+    HttpResponse,
+    IndexClient,
+    IndexFile,
+    IndexTransportError,
+    parse_project_page,
+)
+from poetflow.publish.credentials import Credentials
+from poetflow.publish.distributions import Distribution, upload_fields
+from poetflow.publish.repositories import Repository
+from poetflow.publish.retry import Retrying, RetryPolicy
+
+__all__ = ["Listing", "RemoteCheck", "UploadFailure", "Uploader", "find_attestations"]
+
+RemoteCheck = Literal["absent", "same", "different"]
+
+
+class UploadFailure(Exception):
+    """An upload that cannot succeed; ``str()`` is one sentence for the report."""
+
+    def __init__(self, message: str, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A project's files on the index as one lookup saw them."""
+
+    files: dict[str, IndexFile]
+
+    def get(self, filename: str) -> IndexFile | None:
+        return self.files.get(filename)
+
+
+def find_attestations(path: Path) -> list[Any]:
+    """PEP 740 attestations beside a file (``<file>.<name>.attestation``, as twine reads them)."""
+    found = []
+    for candidate in sorted(path.parent.glob(f"{path.name}.*.attestation")):
+        found.append(json.loads(candidate.read_text(encoding="utf-8")))
+    return found
+
+
+def _explain(
+    response: HttpResponse,
+    distribution: Distribution,
+    repository: Repository,
+    credentials: Credentials,
+) -> str:
+    message = _index_message(response)
+    project = distribution.project
+    if response.status == 401:
+        return (
+            f"{repository.name} rejected the credentials from {credentials.source} (HTTP 401); "
+            "check the token or password"
+        )
+    if response.status == 403:
+        return (
+            f"the credentials from {credentials.source} lack upload rights for {project} on "
+            f"{repository.name} (HTTP 403{': ' + message if message else ''}); use a token "
+            "scoped to this project or ask an owner to add you"
+        )
+    if response.status == 413:
+        return f"{distribution.filename} is larger than {repository.name} accepts (HTTP 413)"
+    reason = message or "no reason given"
+    return f"{repository.name} refused {distribution.filename} (HTTP {response.status}): {reason}"
+
+
+def _index_message(response: HttpResponse) -> str:
+    """The index's own explanation: warehouse puts it in the body's first line or title."""
+    text = response.text.strip()
+    if not text:
+        return response.header("x-reason") or ""
+    if "<" in text:
+        import re
+
+        title = re.search(r"<title>(.*?)</title>", text, re.S | re.I)
+        body = re.sub(r"<[^>]+>", " ", text)
+        text = title.group(1) if title and title.group(1).strip() else body
+    return " ".join(text.split())[:300]
+
+
+class Uploader:
+    """Looks up and uploads the files of one repository with one set of credentials."""
+
+    def __init__(
+        self,
+        client: IndexClient,
+        repository: Repository,
+        credentials: Credentials | None,
+        policy: RetryPolicy,
+    ) -> None:
+        self.client = client
+        self.repository = repository
+        self.credentials = credentials
+        self.policy = policy
+        same_host = urlsplit(repository.url).netloc == urlsplit(repository.index_url).netloc
+        # Upload credentials go only to the host that takes uploads.
+        self._read_auth = credentials.auth if credentials and same_host else None
+
+    def project_url(self, project: str) -> str:
+        return urljoin(self.repository.index_url.rstrip("/") + "/", f"{project}/")
+
+    def listing(self, project: str) -> Listing:
+        """The project's files on the index (empty when the project does not exist yet)."""
+        retrying = Retrying(self.policy)
+        while True:
+            try:
+                response = self.client.project_page(
+                    self.repository.index_url, project, self._read_auth
+                )
+            except IndexTransportError as exc:
+                if retrying.should_retry(None):
+                    continue
+                raise UploadFailure(
+                    f"cannot read {self.project_url(project)}: {exc}", retrying.attempts_made
+                ) from None
+            if response.status == 404:
+                return Listing({})
+            if response.ok:
+                return Listing(parse_project_page(response))
+            if not retrying.should_retry(response):
+                raise UploadFailure(
+                    f"cannot read {self.project_url(project)} (HTTP {response.status}): "
+                    f"{_index_message(response)}",
+                    retrying.attempts_made,
+                )
+
+    def check(self, distribution: Distribution, listing: Listing) -> tuple[RemoteCheck, str | None]:
+        """Is this exact file on the index already? Returns the verdict and its URL."""
+        remote = listing.get(distribution.filename)
+        if remote is None:
+            return "absent", None
+        digest = remote.sha256
+        if digest is None:
+            digest = self._download_sha256(remote.url)
+        return ("same" if digest == distribution.sha256 else "different"), remote.url
+
+    def _download_sha256(self, url: str) -> str:
+        retrying = Retrying(self.policy)
+        while True:
+            try:
+                return self.client.file_sha256(url, self._read_auth)
+            except IndexTransportError as exc:
+                if not retrying.should_retry(None):
+                    raise UploadFailure(f"cannot download {url}: {exc}") from None
+
+    def _landed(self, distribution: Distribution) -> tuple[RemoteCheck, str | None] | None:
+        """Look again after an ambiguous answer; None when the index cannot be read now."""
+        try:
+            return self.check(distribution, self.listing(distribution.project))
+        except UploadFailure:
+            return None
+
+    def upload(self, distribution: Distribution) -> tuple[str, int]:
+        """POST the file; returns (detail, attempts). Raises UploadFailure when it cannot land."""
+        assert self.credentials is not None, "upload needs credentials"
+        fields = upload_fields(distribution)
+        attestations = find_attestations(distribution.path)
+        if attestations:
+            fields.append(("attestations", json.dumps(attestations)))
+        retrying = Retrying(self.policy)
+        while True:
+            try:
+                response: HttpResponse | None = self.client.upload(
+                    self.repository.url, fields, distribution.path, self.credentials.auth
+                )
+            except IndexTransportError as exc:
+                response = None
+                problem = str(exc)
+            if response is not None and response.ok:
+                return "", retrying.attempts_made + 1
+            if response is not None:
+                problem = f"HTTP {response.status}"
+            # The answer was lost or refused in a way that may mean "already stored".
+            ambiguous = response is None or response.status in (400, 409) or response.status >= 500
+            if ambiguous:
+                landed = self._landed(distribution)
+                if landed is not None and landed[0] == "same":
+                    return "landed despite a lost answer", retrying.attempts_made + 1
+                if landed is not None and landed[0] == "different":
+                    raise UploadFailure(
+                        f"version {distribution.version} already published with different "
+                        "content: bump the version",
+                        retrying.attempts_made + 1,
+                    )
+            if retrying.should_retry(response):
+                continue
+            if response is None or response.status >= 500 or response.status == 429:
+                raise UploadFailure(
+                    f"{self.repository.name} kept failing for {distribution.filename} after "
+                    f"{retrying.attempts_made} attempts ({problem})",
+                    retrying.attempts_made,
+                )
+            raise UploadFailure(
+                _explain(response, distribution, self.repository, self.credentials),
+                retrying.attempts_made,
+            )
