@@ -7,6 +7,7 @@ connections and stalls for a bounded share of requests.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import random
@@ -18,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,6 +35,8 @@ __all__ = [
     "wait_for_http",
 ]
 
+Route = Callable[[str, str, dict[str, str], bytes], tuple[int, bytes, dict[str, str]]]
+
 INDEX_USER = "uploader"
 INDEX_PASSWORD = "index-Pa55word-for-tests"
 
@@ -43,7 +47,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_http(url: str, timeout: float = 30.0, process: subprocess.Popen[Any] | None = None) -> None:
+def wait_for_http(
+    url: str, timeout: float = 30.0, process: subprocess.Popen[Any] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -155,6 +161,9 @@ class FaultyProxy:
     plan: FaultPlan = field(default_factory=FaultPlan)
     upstream_successes: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    # Paths answered here instead of upstream (e.g. OIDC endpoints of a test double):
+    # path -> handler(method, path with query, headers, body) -> (status, body, headers).
+    routes: dict[str, Route] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.plan.seed)
@@ -209,6 +218,11 @@ class FaultyProxy:
     def _handle(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
+        route = self.routes.get(urlsplit(handler.path).path)
+        if route is not None:
+            status, payload, headers = route(method, handler.path, dict(handler.headers), body)
+            _reply(handler, status, payload, headers)
+            return
         filename = _upload_filename(body) if method == "POST" else None
         key = f"{method} {handler.path} {filename or ''}"
         fault = self._choose_fault(key)
@@ -273,7 +287,5 @@ def _reply(
 
 def _drop(handler: BaseHTTPRequestHandler) -> None:
     handler.close_connection = True
-    try:
+    with contextlib.suppress(OSError):
         handler.connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass

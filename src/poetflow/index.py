@@ -48,7 +48,7 @@ class IndexTransportError(Exception):
 
 @dataclass(frozen=True)
 class HttpResponse:
-    """An HTTP answer reduced to what PoetFlow looks at; ``text`` is masked."""
+    """An HTTP answer reduced to what PoetFlow looks at (unmasked: print it masked)."""
 
     status: int
     url: str
@@ -178,7 +178,9 @@ class IndexClient:
             text = answer.text
         except requests.RequestException as exc:
             raise IndexTransportError(mask(f"{type(exc).__name__}: {exc}")) from None
-        return HttpResponse(answer.status_code, answer.url, mask(text), dict(answer.headers))
+        # Not masked here: a body may carry a token that is registered already (a second mint
+        # in one process); every output path masks what it prints.
+        return HttpResponse(answer.status_code, answer.url, text, dict(answer.headers))
 
     def get(
         self,

@@ -238,8 +238,8 @@ def publish_package(
     clash = [item for item, verdict, _url in verdicts if verdict == "different"]
     if clash:
         detail = (
-            f"version {version} already published with different content "
-            f"({', '.join(item.filename for item in clash)}): bump the version"
+            f"version {version} already published with different content: bump the version "
+            f"({', '.join(item.filename for item in clash)} differ from the index)"
         )
         for item, verdict, url in verdicts:
             status: FileStatus = "failed" if verdict == "different" else "blocked"
