@@ -32,7 +32,7 @@ def _build(root: Path, names: list[str]) -> float:
     """Build every package (poetflow build when available, else poetry-core directly)."""
     started = time.perf_counter()
     try:
-        import poetflow.build  # noqa: F401
+        from poetflow.build import BuildOptions, build_packages  # type: ignore[attr-defined]
     except ImportError:
         from poetry.core.masonry import api
 
@@ -44,11 +44,11 @@ def _build(root: Path, names: list[str]) -> float:
             api.build_wheel("dist")
         os.chdir(root)
     else:
-        subprocess.run(
-            [sys.executable, "-m", "poetflow", "build", "--root", str(root)],
-            check=True,
-            capture_output=True,
-        )
+        from poetflow.workspace import load_workspace
+
+        workspace = load_workspace(root)
+        report = build_packages(workspace, workspace.packages, BuildOptions())
+        assert report.ok, "poetflow build failed"
     return time.perf_counter() - started
 
 

@@ -60,6 +60,14 @@ JobsOption = Annotated[
     int,
     typer.Option("--jobs", "-j", envvar="POETFLOW_JOBS", min=1, help="Packages uploaded at once."),
 ]
+BuildOption = Annotated[
+    bool,
+    typer.Option(
+        "--build/--no-build",
+        envvar="POETFLOW_PUBLISH_BUILD",
+        help="Build what is missing or stale first (default), or publish dist/ as it is.",
+    ),
+]
 TimeoutOption = Annotated[
     float,
     typer.Option(
@@ -100,6 +108,7 @@ def publish(
     repository_url: RepositoryUrlOption = None,
     jobs: JobsOption = 4,
     timeout: TimeoutOption = 30.0,
+    build: BuildOption = True,
 ) -> None:
     """Upload each package's sdist and wheel, skipping files already on the index."""
     from poetflow.errors import StepFailedError
@@ -118,6 +127,7 @@ def publish(
         dry_run=options.dry_run,
         jobs=jobs,
         timeout=timeout,
+        build=build,
     )
     report = publish_packages(workspace, selected, publish_options, on_event=_log_event)
     _announce_masks()

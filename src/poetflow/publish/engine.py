@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from poetflow.errors import PublishError
+from poetflow.publish.artifacts import build_distributions, collect_distributions
 from poetflow.publish.credentials import Credentials, TrustedPublishing, resolve_credentials
-from poetflow.publish.distributions import Distribution, find_distributions
+from poetflow.publish.distributions import Distribution
 from poetflow.publish.repositories import Repository, resolve_repository
 from poetflow.publish.retry import RetryPolicy
 from poetflow.workspace import Package, Workspace
@@ -43,12 +44,14 @@ PackageStatus = Literal["published", "skipped", "failed", "blocked", "would publ
 @dataclass(frozen=True)
 class PublishOptions:
     """How to publish. ``repository`` is a name (default: ``[tool.poetflow.publish]
-    repository`` or pypi); ``repository_url`` an ad-hoc upload URL instead."""
+    repository`` or pypi); ``repository_url`` an ad-hoc upload URL instead. ``build``
+    builds what is missing or stale first; without it ``dist/`` is published as it is."""
 
     repository: str | None = None
     repository_url: str | None = None
     dry_run: bool = False
     jobs: int = 4
+    build: bool = True
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     env: Mapping[str, str] | None = None
@@ -202,6 +205,8 @@ def _file_result(
 
 def _package_status(files: Sequence[FileResult], dry_run: bool) -> PackageStatus:
     statuses = {item.status for item in files}
+    if not files and dry_run:
+        return "would publish"
     if "failed" in statuses:
         return "failed"
     if "uploaded" in statuses:
@@ -222,8 +227,16 @@ def publish_package(
     from poetflow.publish.uploader import UploadFailure
 
     started = time.monotonic()
-    version = package.version or distributions[0].version
     session.emit(PublishEvent("package-started", package.name))
+    if not distributions:
+        if session.options.dry_run:
+            detail = "not built yet: a real run builds it first"
+            return _finish(session, package.name, package.version or "", [], started, detail)
+        detail = "no sdist or wheel to publish: run `poetflow build`"
+        empty = PackageResult(package.name, package.version or "", "failed", (), detail)
+        session.emit(PublishEvent("package-finished", package.name, result=empty))
+        return empty
+    version = package.version or distributions[0].version
     uploader = session.uploader
     project_url = uploader.project_url(package.name)
     results: list[FileResult] = []
@@ -305,32 +318,12 @@ def _blocked(
     return PackageResult(package.name, package.version or "", "blocked", files, detail)
 
 
-def collect_distributions(packages: Sequence[Package]) -> dict[str, list[Distribution]]:
-    """Each package's sdist and wheels for its current version; exit 2 when any is missing."""
-    found: dict[str, list[Distribution]] = {}
-    missing: list[str] = []
-    for package in packages:
-        if package.version is None:
-            raise PublishError(
-                f"{package.pyproject}: {package.name} has no static version to publish.",
-                hint="Set the version in pyproject.toml (poetflow version set V).",
-            )
-        distributions = find_distributions(package.path / "dist", package.name, package.version)
-        if not distributions:
-            missing.append(f"{package.name} {package.version} ({package.relpath}/dist)")
-        found[package.name] = distributions
-    if missing:
-        raise PublishError(
-            f"No built sdist or wheel for {', '.join(missing)}.",
-            hint="Run `poetflow build` first.",
-        )
-    return found
-
-
-def _credentials(
-    repository: Repository, options: PublishOptions, env: Mapping[str, str], client: Any
+def _mint_if_trusted(
+    resolved: Credentials | TrustedPublishing,
+    repository: Repository,
+    env: Mapping[str, str],
+    client: Any,
 ) -> Credentials:
-    resolved = resolve_credentials(repository, env)
     if isinstance(resolved, TrustedPublishing):
         from poetflow.publish.trusted import mint_upload_token
 
@@ -361,15 +354,17 @@ def publish_packages(
     repository = resolve_repository(workspace, options.repository, options.repository_url, env)
     order = workspace.graph.order([package.name for package in packages])
     by_name = {package.name: package for package in packages}
-    files = dict(distributions) if distributions is not None else collect_distributions(packages)
-    for name in order:
-        if not files.get(name):
-            raise PublishError(
-                f"No built sdist or wheel for {name}.", hint="Run `poetflow build` first."
-            )
+    # Credentials first: missing ones must stop the run before anything is built or sent.
+    resolved = resolve_credentials(repository, env)
+    if distributions is not None:
+        files = {name: list(items) for name, items in distributions.items()}
+    elif options.build and not options.dry_run:
+        files = build_distributions(workspace, packages, options.jobs)
+    else:
+        files = collect_distributions(packages, allow_missing=options.dry_run)
     client = IndexClient(timeout=options.timeout, pool_size=max(2, options.jobs))
     try:
-        credentials = _credentials(repository, options, env, client)
+        credentials = _mint_if_trusted(resolved, repository, env, client)
         session = PublishSession(
             repository=repository,
             credentials=credentials,
@@ -417,12 +412,14 @@ def _schedule(
                 ]
                 if bad:
                     result = _blocked(
-                        by_name[name], files[name], bad, session.uploader.project_url(name)
+                        by_name[name], files.get(name, []), bad, session.uploader.project_url(name)
                     )
                     results[name] = result
                     session.emit(PublishEvent("package-finished", name, result=result))
                 elif all(dep in results for dep in deps):
-                    running[pool.submit(_guarded, session, by_name[name], files[name])] = name
+                    running[pool.submit(_guarded, session, by_name[name], files.get(name, []))] = (
+                        name
+                    )
                 else:
                     continue
                 pending.remove(name)
