@@ -125,6 +125,15 @@ def test_github_trusted_publishing_uploads_with_a_minted_token(
     assert MINTED not in output
     assert REQUEST_TOKEN not in output
 
+    # In GitHub Actions the runner is told to mask both tokens; nothing else shows them.
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    rerun = run_cli("publish", "--root", root, "-r", "local")
+    assert rerun.exit_code == 0, rerun.stderr  # type: ignore[attr-defined]
+    lines = (rerun.stdout + rerun.stderr).splitlines()  # type: ignore[attr-defined]
+    assert f"::add-mask::{MINTED}" in lines
+    assert f"::add-mask::{REQUEST_TOKEN}" in lines
+    assert not [line for line in lines if MINTED in line and not line.startswith("::add-mask::")]
+
 
 def test_gitlab_id_token_is_exchanged(
     run_cli: Callable[..., object], tmp_path: Path, token_index: IndexServer,

@@ -76,14 +76,19 @@ TimeoutOption = Annotated[
 ]
 
 
-def _announce_masks() -> None:
-    """In GitHub Actions, have the runner mask every secret PoetFlow resolved."""
-    if os.environ.get("GITHUB_ACTIONS") != "true":
+def _announce_masks(announced: set[str]) -> None:
+    """In GitHub Actions, have the runner mask every secret PoetFlow resolved.
+
+    Workflow commands are read from stdout; with --json they would corrupt the document,
+    and PoetFlow masks its own output anyway, so they are only sent in text mode.
+    """
+    if os.environ.get("GITHUB_ACTIONS") != "true" or current_options().json:
         return
     from poetflow.masking import registered_secrets
 
-    for secret in sorted(registered_secrets()):
+    for secret in sorted(registered_secrets() - announced):
         sys.stdout.write(f"::add-mask::{secret}\n")
+        announced.add(secret)
     sys.stdout.flush()
 
 
@@ -118,6 +123,8 @@ def publish(
 
     # Before anything can print: every credential in the environment is a secret.
     register_credential_secrets(os.environ)
+    announced: set[str] = set()
+    _announce_masks(announced)
     options = current_options()
     workspace = workspace_from_options(options.root)
     selected = select_packages(workspace, make_selection(all_, package, since))
@@ -130,7 +137,7 @@ def publish(
         build=build,
     )
     report = publish_packages(workspace, selected, publish_options, on_event=_log_event)
-    _announce_masks()
+    _announce_masks(announced)  # tokens minted by trusted publishing
     if options.json:
         print_json(report.to_dict())
     else:
