@@ -1,0 +1,365 @@
+"""The build engine: plan, stage, build, verify and record every selected package, in order."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from poetflow import __version__
+from poetflow.build.backends import (
+    BackendError,
+    backend_kind,
+    build_with_core,
+    build_with_pep517,
+    build_with_poetry,
+)
+from poetflow.build.fingerprint import (
+    StoredBuild,
+    artifacts_intact,
+    compute_fingerprint,
+    file_sha256,
+    load_stored_build,
+    remove_stored_build,
+    save_stored_build,
+)
+from poetflow.build.reproducible import environment_epoch, source_date_epoch
+from poetflow.build.results import (
+    Artifact,
+    ArtifactKind,
+    BuildEvent,
+    BuildOptions,
+    BuildReport,
+    PackageBuild,
+)
+from poetflow.build.sources import SourceFile, SourceTree
+from poetflow.build.staging import StagedPyproject, rewrite_pyproject, stage
+from poetflow.build.verify import verify_artifact
+from poetflow.errors import PoetFlowError
+from poetflow.metadata import canonical_name
+from poetflow.workspace import Package, Workspace
+
+__all__ = ["BuildVerificationError", "build_packages"]
+
+logger = logging.getLogger(__name__)
+
+EventCallback = Callable[[BuildEvent], None]
+
+# poetry build does not add one; without it every build leaves `dist/` untracked in git.
+# Written only into a dist/ folder PoetFlow creates (hatch and uv do the same).
+_DIST_GITIGNORE = "# Created by poetflow build: build output is never committed.\n*\n"
+
+
+class BuildVerificationError(PoetFlowError):
+    """A built artifact would not be publishable (direct reference, bad metadata, bad RECORD)."""
+
+
+@dataclass(frozen=True)
+class _Context:
+    workspace: Workspace
+    options: BuildOptions
+    sources: SourceTree
+    epoch: int | None
+    internal: frozenset[str]
+    settings: tuple[str, ...]
+    emit: EventCallback
+
+
+@dataclass(frozen=True)
+class _Plan:
+    files: tuple[SourceFile, ...]
+    pyproject: StagedPyproject
+    fingerprint: str
+    stored: StoredBuild | None
+    reason: str | None  # None: up to date
+    backend: str
+
+
+def build_packages(
+    workspace: Workspace,
+    packages: Sequence[Package],
+    options: BuildOptions,
+    on_event: EventCallback | None = None,
+) -> BuildReport:
+    """Build ``packages`` (dependencies first, ``options.jobs`` at a time) into their ``dist/``.
+
+    Raises WorkspaceCycleError / UsageError (exit 2) before anything is built. A package
+    that fails does not raise: it is ``failed`` in the report, and the selected packages
+    depending on it at runtime are ``blocked``; unrelated packages still build.
+    """
+    started = time.monotonic()
+    emit = on_event or (lambda _event: None)
+    names = [package.name for package in packages]
+    order = [name for level in workspace.graph.levels(names) for name in level]
+    epoch = options.source_date_epoch
+    if epoch is None:
+        epoch = environment_epoch()
+    context = _Context(
+        workspace=workspace,
+        options=options,
+        sources=SourceTree(workspace.root),
+        epoch=epoch,
+        internal=frozenset(member.name for member in workspace.packages),
+        settings=_settings(options, epoch),
+        emit=emit,
+    )
+    emit(BuildEvent("planned", total=len(order)))
+    results = _schedule(context, order)
+    return BuildReport(
+        packages=tuple(results[name] for name in order),
+        duration=time.monotonic() - started,
+        dry_run=options.dry_run,
+    )
+
+
+def _settings(options: BuildOptions, epoch: int | None) -> tuple[str, ...]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        core = version("poetry-core")
+    except PackageNotFoundError:  # pragma: no cover - poetry-core is a dependency
+        core = "unknown"
+    return (
+        f"poetflow={__version__}",
+        f"poetry-core={core}",
+        f"builder={options.builder}",
+        f"epoch={'' if epoch is None else epoch}",
+    )
+
+
+def _schedule(context: _Context, order: list[str]) -> dict[str, PackageBuild]:
+    """Start each package once its selected runtime dependencies are done."""
+    workspace = context.workspace
+    selected = set(order)
+    needs = {
+        name: [dep for dep in workspace.graph.dependencies_of(name) if dep in selected]
+        for name in order
+    }
+    jobs = context.options.jobs or os.cpu_count() or 1
+    results: dict[str, PackageBuild] = {}
+    running: dict[Future[PackageBuild], str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="build") as pool:
+        while len(results) < len(order):
+            for name in order:
+                if name in results or name in running.values():
+                    continue
+                if any(dep not in results for dep in needs[name]):
+                    continue
+                failed = [dep for dep in needs[name] if not results[dep].ok]
+                package = workspace.by_name[name]
+                if failed:
+                    results[name] = _blocked(package, failed)
+                    context.emit(BuildEvent("finished", name, result=results[name]))
+                    continue
+                running[pool.submit(_build_one, context, package)] = name
+            if not running:
+                continue
+            done, _pending = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                results[running.pop(future)] = future.result()
+    return results
+
+
+def _blocked(package: Package, failed: list[str]) -> PackageBuild:
+    return PackageBuild(
+        name=package.name,
+        version=package.version or "",
+        status="blocked",
+        error=f"not built: its dependency {', '.join(failed)} failed to build",
+        reason="dependency failed",
+    )
+
+
+def _build_one(context: _Context, package: Package) -> PackageBuild:
+    """Everything one package's build does, start to end; the place for pre-/post-build hooks.
+
+    Never raises: any failure becomes a ``failed`` result naming the package.
+    """
+    started = time.monotonic()
+    context.emit(BuildEvent("started", package.name))
+    version = package.version or ""
+    try:
+        plan = _plan(context, package)
+        if plan.reason is None and plan.stored is not None:
+            result = PackageBuild(
+                package.name,
+                version,
+                "up to date",
+                plan.stored.artifacts,
+                time.monotonic() - started,
+                reason="inputs unchanged",
+                backend=plan.backend,
+            )
+        elif context.options.dry_run:
+            result = PackageBuild(
+                package.name,
+                version,
+                "would build",
+                (),
+                time.monotonic() - started,
+                reason=plan.reason or "",
+                backend=plan.backend,
+            )
+        else:
+            artifacts = _run_build(context, package, plan)
+            result = PackageBuild(
+                package.name,
+                version,
+                "built",
+                artifacts,
+                time.monotonic() - started,
+                reason=plan.reason or "",
+                backend=plan.backend,
+            )
+    except PoetFlowError as exc:
+        result = _failed(package, started, str(exc))
+    except Exception as exc:  # a crash in one package must not take the others down
+        logger.debug("build of %s crashed", package.name, exc_info=True)
+        result = _failed(package, started, f"unexpected {type(exc).__name__}: {exc}")
+    context.emit(BuildEvent("finished", package.name, result=result))
+    return result
+
+
+def _failed(package: Package, started: float, message: str) -> PackageBuild:
+    return PackageBuild(
+        package.name,
+        package.version or "",
+        "failed",
+        (),
+        time.monotonic() - started,
+        error=message,
+        reason="build failed",
+    )
+
+
+def _backend_label(context: _Context, package: Package) -> str:
+    kind = backend_kind(package.build_backend, context.options.builder)
+    if kind == "core":
+        return "poetry-core"
+    if kind == "poetry":
+        return "poetry"
+    return package.build_backend or "pep517"
+
+
+def _plan(context: _Context, package: Package) -> _Plan:
+    """Read the inputs, hash them, and say why a build is needed (None: it is not)."""
+    files = tuple(context.sources.files(package))
+    text = package.pyproject.read_text(encoding="utf-8")
+    pyproject = rewrite_pyproject(text, package, context.workspace)
+    backend = _backend_label(context, package)
+    fingerprint = compute_fingerprint(files, pyproject.text, (*context.settings, backend))
+    stored = load_stored_build(package.path / "dist")
+    if context.options.force:
+        reason: str | None = "--force"
+    elif stored is None:
+        reason = "no previous build"
+    elif stored.version != (package.version or ""):
+        reason = f"version changed from {stored.version}"
+    elif stored.fingerprint != fingerprint:
+        reason = "inputs changed"
+    elif not artifacts_intact(stored):
+        reason = "artifacts missing or modified"
+    else:
+        reason = None
+    return _Plan(files, pyproject, fingerprint, stored, reason, backend)
+
+
+def _run_build(context: _Context, package: Package, plan: _Plan) -> tuple[Artifact, ...]:
+    dist = package.path / "dist"
+    _remove_stale(dist, package, plan.stored)
+    options = context.options
+    with tempfile.TemporaryDirectory(prefix=f"poetflow-build-{package.name}-") as temporary:
+        project = stage(plan.files, plan.pyproject, Path(temporary) / "project")
+        out = Path(temporary) / "out"
+        out.mkdir()
+        epoch = source_date_epoch(package.path, context.epoch)
+        kind = backend_kind(package.build_backend, options.builder)
+        try:
+            if kind == "core":
+                built = build_with_core(project, out, epoch)
+            elif kind == "poetry":
+                built = build_with_poetry(project, out, epoch, options.timeout)
+            else:
+                built = build_with_pep517(project, out, epoch, options.timeout)
+        except BackendError as exc:
+            raise BackendError(
+                f"{package.name}: {exc.message}", output=exc.output, hint=exc.hint
+            ) from exc
+        version = package.version or _wheel_version(built.wheel)
+        problems: list[str] = []
+        for path, artifact_kind in ((built.sdist, "sdist"), (built.wheel, "wheel")):
+            problems += verify_artifact(
+                path, artifact_kind, package.display_name, version, context.internal
+            )
+        if problems:
+            raise BuildVerificationError(
+                f"{package.name}: the built artifacts are not publishable: {'; '.join(problems)}.",
+                hint="Declare the dependency as a workspace member or with a version, "
+                "not as a path outside the workspace.",
+            )
+        if not dist.is_dir():
+            dist.mkdir(parents=True)
+            (dist / ".gitignore").write_text(_DIST_GITIGNORE, encoding="utf-8")
+        artifacts = (
+            _place(built.sdist, dist, "sdist"),
+            _place(built.wheel, dist, "wheel"),
+        )
+    save_stored_build(dist, StoredBuild(plan.fingerprint, package.version or "", artifacts))
+    return artifacts
+
+
+def _place(path: Path, dist: Path, kind: ArtifactKind) -> Artifact:
+    target = dist / path.name
+    sha256 = file_sha256(path)
+    size = path.stat().st_size
+    temporary = dist / f".{path.name}.part"
+    shutil.copyfile(path, temporary)
+    os.replace(temporary, target)  # readers never see half a wheel
+    return Artifact(target, kind, sha256, size)
+
+
+def _wheel_version(wheel: Path) -> str:
+    from packaging.utils import parse_wheel_filename
+
+    return str(parse_wheel_filename(wheel.name)[1])
+
+
+def _remove_stale(dist: Path, package: Package, stored: StoredBuild | None) -> None:
+    """Before rebuilding, drop the record and this version's artifacts: if the build fails,
+    nothing stale is left to be published by mistake. Other versions' files stay (as with
+    poetry build)."""
+    if not dist.is_dir():
+        return
+    remove_stored_build(dist)
+    doomed = {artifact.path for artifact in stored.artifacts} if stored else set()
+    if package.version:
+        doomed |= {path for path in dist.iterdir() if _is_artifact_of(path, package)}
+    for path in doomed:
+        path.unlink(missing_ok=True)
+
+
+def _is_artifact_of(path: Path, package: Package) -> bool:
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        if path.name.endswith(".whl"):
+            name, version, _build, _tags = parse_wheel_filename(path.name)
+        elif path.name.endswith(".tar.gz"):
+            name, version = parse_sdist_filename(path.name)
+        else:
+            return False
+        return canonical_name(name) == package.name and version == Version(package.version or "")
+    except (InvalidSdistFilename, InvalidWheelFilename, InvalidVersion):
+        return False

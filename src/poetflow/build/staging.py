@@ -1,0 +1,217 @@
+"""A package's build input copied into a staging folder, internal path dependencies pinned.
+
+The working tree is never touched: the staging copy gets a pyproject.toml in which every
+path dependency on another member becomes a version constraint (``internal-constraint``),
+so that wheel METADATA, sdist PKG-INFO and the pyproject.toml inside the sdist carry
+``name>=V,<W`` instead of ``name @ file:///...``, and the sdist rebuilds anywhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from poetflow.build.constraints import internal_constraint
+from poetflow.build.sources import SourceFile
+from poetflow.errors import PoetFlowError
+from poetflow.metadata import canonical_name
+from poetflow.workspace import Package, Workspace
+
+__all__ = ["PinnedDependency", "StagedPyproject", "StagingError", "rewrite_pyproject", "stage"]
+
+
+class StagingError(PoetFlowError):
+    """A package's pyproject.toml cannot be turned into a publishable one."""
+
+
+@dataclass(frozen=True)
+class PinnedDependency:
+    """An internal dependency as it appears in the built metadata."""
+
+    name: str
+    constraint: str
+
+
+@dataclass(frozen=True)
+class StagedPyproject:
+    """The rewritten pyproject.toml text and what was pinned in it."""
+
+    text: str
+    pinned: tuple[PinnedDependency, ...]
+
+
+class _Pinner:
+    """Decides which dependency entries are internal and what constraint each gets."""
+
+    def __init__(self, workspace: Workspace, package: Package) -> None:
+        self.workspace = workspace
+        self.package = package
+        self.pinned: dict[str, PinnedDependency] = {}
+        self._by_dir = {os.path.normpath(member.path): member for member in workspace.packages}
+
+    def member_for(self, name: str, path: str | None) -> Package | None:
+        if path is not None:
+            found = self._by_dir.get(os.path.normpath(os.path.join(self.package.path, path)))
+            if found is not None:
+                return found
+        member = self.workspace.by_name.get(canonical_name(name))
+        if member is None or member.name == self.package.name:
+            return None
+        return member
+
+    def constraint_for(self, member: Package) -> str:
+        if member.version is None or member.dynamic_version:
+            raise StagingError(
+                f"{self.package.pyproject}: cannot pin the internal dependency {member.name!r}: "
+                f"{member.relpath}/pyproject.toml has no static version.",
+                hint="Give it a version (poetflow version set V) before building.",
+            )
+        try:
+            constraint = internal_constraint(
+                member.version, self.workspace.config.internal_constraint
+            )
+        except PoetFlowError as exc:
+            raise StagingError(f"{member.pyproject}: {exc.message}", hint=exc.hint) from exc
+        self.pinned[member.name] = PinnedDependency(member.name, constraint)
+        return constraint
+
+
+def _rewrite_poetry_table(table: MutableMapping[str, Any], pinner: _Pinner, drop: bool) -> None:
+    """Pin path entries on members in a ``[tool.poetry...dependencies]`` table.
+
+    ``drop`` (PEP 621 style main table): the entry only supplied a path source for a
+    ``[project]`` requirement, which is pinned there, so the entry goes.
+    """
+    import tomlkit
+
+    for name in list(table.keys()):
+        spec = table[name]
+        specs = list(spec) if isinstance(spec, list) else [spec]
+        rewritten: list[Any] = []
+        changed = False
+        for item in specs:
+            if not isinstance(item, MutableMapping) or "path" not in item:
+                rewritten.append(item)
+                continue
+            member = pinner.member_for(name, str(item["path"]))
+            if member is None:
+                rewritten.append(item)  # an outside path: the verifier reports it
+                continue
+            changed = True
+            constraint = pinner.constraint_for(member)
+            rest = {k: v for k, v in item.items() if k not in ("path", "develop", "version")}
+            if drop:
+                continue
+            if rest:
+                entry = tomlkit.inline_table()
+                entry["version"] = constraint
+                entry.update(rest)
+                rewritten.append(entry)
+            else:
+                rewritten.append(constraint)
+        if not changed:
+            continue
+        if not rewritten:
+            del table[name]
+        elif isinstance(spec, list):
+            array = tomlkit.array()
+            array.extend(rewritten)
+            table[name] = array
+        else:
+            table[name] = rewritten[0]
+
+
+def _rewrite_requirements(
+    requirements: list[Any], pinner: _Pinner, path_sources: dict[str, str]
+) -> None:
+    """Pin PEP 508 strings naming members: those with a path source, a URL or no version."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for index, raw in enumerate(requirements):
+        try:
+            requirement = Requirement(str(raw))
+        except InvalidRequirement:
+            continue  # metadata.py already rejects what cannot be read at all
+        canonical = canonical_name(requirement.name)
+        member = pinner.member_for(requirement.name, path_sources.get(canonical))
+        if member is None:
+            continue
+        if canonical not in path_sources and requirement.url is None and requirement.specifier:
+            continue  # a plain versioned requirement is already publishable
+        # Written by hand: str(Requirement) would sort the specifiers ("<2,>=1.2").
+        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
+        marker = f"; {requirement.marker}" if requirement.marker else ""
+        constraint = pinner.constraint_for(member)
+        requirements[index] = f"{requirement.name}{extras}{constraint}{marker}"
+
+
+def _tables(document: MutableMapping[str, Any], *keys: str) -> MutableMapping[str, Any] | None:
+    current: Any = document
+    for key in keys:
+        if not isinstance(current, MutableMapping) or key not in current:
+            return None
+        current = current[key]
+    return current if isinstance(current, MutableMapping) else None
+
+
+def rewrite_pyproject(text: str, package: Package, workspace: Workspace) -> StagedPyproject:
+    """Return ``text`` with every internal path dependency turned into a version constraint.
+
+    Layout and comments are kept (tomlkit), so the sdist's pyproject.toml reads like the
+    original; dependency groups are pinned too so that the sdist has no dangling paths.
+    """
+    import tomlkit
+
+    document = tomlkit.parse(text)
+    pinner = _Pinner(workspace, package)
+    project = _tables(document, "project")
+    poetry_main = _tables(document, "tool", "poetry", "dependencies")
+    pep621 = project is not None and "dependencies" in project
+
+    path_sources: dict[str, str] = {}
+    if poetry_main is not None:
+        for name, spec in poetry_main.items():
+            if isinstance(spec, MutableMapping) and "path" in spec:
+                path_sources[canonical_name(name)] = str(spec["path"])
+    if project is not None:
+        requirements = project.get("dependencies")
+        if isinstance(requirements, list):
+            _rewrite_requirements(requirements, pinner, path_sources)
+        optional = project.get("optional-dependencies")
+        if isinstance(optional, MutableMapping):
+            for extra_requirements in optional.values():
+                if isinstance(extra_requirements, list):
+                    _rewrite_requirements(extra_requirements, pinner, path_sources)
+    if poetry_main is not None:
+        _rewrite_poetry_table(poetry_main, pinner, drop=pep621)
+        poetry = _tables(document, "tool", "poetry")
+        if not poetry_main and poetry is not None:
+            del poetry["dependencies"]
+    dev = _tables(document, "tool", "poetry", "dev-dependencies")
+    if dev is not None:
+        _rewrite_poetry_table(dev, pinner, drop=False)
+    groups = _tables(document, "tool", "poetry", "group")
+    for group in (groups or {}).values():
+        group_deps = _tables(group, "dependencies") if isinstance(group, MutableMapping) else None
+        if group_deps is not None:
+            _rewrite_poetry_table(group_deps, pinner, drop=False)
+    return StagedPyproject(tomlkit.dumps(document), tuple(pinner.pinned.values()))
+
+
+def stage(files: Iterable[SourceFile], pyproject: StagedPyproject, target: Path) -> Path:
+    """Copy ``files`` into ``target`` (modes kept: they reach the archives) and write the
+    rewritten pyproject.toml; return ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for source in files:
+        if source.relpath == "pyproject.toml":
+            continue
+        destination = target / source.relpath
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source.path, destination)
+        shutil.copymode(source.path, destination)
+    (target / "pyproject.toml").write_text(pyproject.text, encoding="utf-8")
+    return target
