@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -158,9 +159,35 @@ def test_missing_artifacts_exit_2_before_any_upload(
 ) -> None:
     root = write_workspace(tmp_path / "mono", {"lonely": []}, index_server.url, build=False)
     monkeypatch.setenv("POETFLOW_TOKEN", "some-token-value")
-    result = run_cli("publish", "--root", root, "--repository", "local")
+    result = run_cli("publish", "--root", root, "--repository", "local", "--no-build")
     assert result.exit_code == 2  # type: ignore[attr-defined]
     assert "No built sdist or wheel for lonely 0.1.0" in result.stderr  # type: ignore[attr-defined]
+    assert index_server.files() == []
+
+
+def _has_build_engine() -> bool:
+    try:
+        return hasattr(importlib.import_module("poetflow.build"), "build_packages")
+    except ImportError:
+        return False
+
+
+@pytest.mark.skipif(
+    not _has_build_engine(),
+    reason="the build engine (poetflow.build) is not installed",
+)
+@pytest.mark.usefixtures("local_credentials")
+def test_publish_builds_what_is_missing_then_reruns_without_rebuilding_differently(
+    run_cli: Callable[..., object], tmp_path: Path, index_server: IndexServer
+) -> None:
+    root = write_workspace(tmp_path / "mono", DIAMOND, index_server.url, build=False)
+    code, payload = _publish_json(run_cli, root)
+    assert code == 0
+    assert set(_statuses(payload).values()) == {"uploaded"}
+    assert index_server.files() == EXPECTED_FILES
+    code, payload = _publish_json(run_cli, root)
+    assert code == 0, payload
+    assert set(_statuses(payload).values()) == {"skipped"}
 
 
 def test_poetry_configured_repository_and_poetry_credentials(
