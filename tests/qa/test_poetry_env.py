@@ -71,7 +71,7 @@ def test_demo_in_poetry_envs_installs_once_reports_failures_and_stale_locks(
     assert failed.exit_code == 1
     assert "PLANTED-MISMATCH" in failed.stdout
     assert "acme-storage: 'pytest -q' failed in acme-storage" in failed.stderr
-    assert "passed (dependency failed)" in failed.stdout  # acme-app depends on storage
+    assert "passed (dependency acme-storage failed)" in failed.stdout  # app needs storage
     assert _junit_counts(junit) == (8, 1, 0)
 
     # A pyproject that moved on without its lock: a clear error, exit 2, no obscure install.

@@ -93,9 +93,10 @@ def _summary_rows(report: TestReport) -> list[list[str]]:
         if package.install.locked:
             install += " (locked)"
         if not package.commands:
-            rows.append(
-                [package.name, "-", package.status, install, "-", f"{package.duration:.1f}s"]
-            )
+            status: str = package.status
+            if package.failed_dependencies:
+                status += f" (dependency {', '.join(package.failed_dependencies)} failed)"
+            rows.append([package.name, "-", status, install, "-", f"{package.duration:.1f}s"])
         for command in package.commands:
             counts = command.counts
             tests = "-"
@@ -103,8 +104,8 @@ def _summary_rows(report: TestReport) -> list[list[str]]:
                 passed = counts.tests - counts.failures - counts.errors - counts.skipped
                 tests = f"{passed}/{counts.tests}"
             result: str = command.status
-            if package.status == "passed" and any("dependency" in n for n in package.notes):
-                result += " (dependency failed)"
+            if package.failed_dependencies:
+                result += f" (dependency {', '.join(package.failed_dependencies)} failed)"
             rows.append(
                 [package.name, command.display, result, install, tests, f"{command.duration:.1f}s"]
             )
@@ -115,7 +116,9 @@ def _failure_summary(report: TestReport) -> str:
     lines = []
     for package in report.packages:
         if package.status in ("failed", "error"):
-            hint = f" ({'; '.join(package.notes)})" if package.notes else ""
+            notes = [*package.notes]
+            notes += [f"dependency {name} failed" for name in package.failed_dependencies]
+            hint = f" ({'; '.join(notes)})" if notes else ""
             lines.append(f"{package.name}: {package.error}{hint}")
     return "\n".join(lines)
 

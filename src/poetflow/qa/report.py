@@ -76,8 +76,8 @@ class InstallResult:
 
 @dataclass(frozen=True)
 class PackageReport:
-    """One package's QA: its status, every command, the captured output and notes
-    (a lock file created, a dependency that failed)."""
+    """One package's QA: its status, every command, the captured output, notes (a lock
+    file created) and the runtime dependencies (transitive) whose QA failed."""
 
     name: str
     path: Path
@@ -88,6 +88,7 @@ class PackageReport:
     duration: float = 0.0
     notes: tuple[str, ...] = ()
     error: str | None = None
+    failed_dependencies: tuple[str, ...] = ()
 
     @property
     def counts(self) -> TestCounts:
@@ -134,6 +135,7 @@ class PackageReport:
             },
             "notes": list(self.notes),
             "error": self.error,
+            "failed_dependencies": list(self.failed_dependencies),
             "commands": [
                 {
                     "command": command.display,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -23,7 +23,7 @@ from poetflow.qa.environments import (
 )
 from poetflow.qa.junit import is_pytest, junit_argument, read_counts, write_junit
 from poetflow.qa.report import CommandResult, PackageReport, TestReport
-from poetflow.qa.scheduler import Scheduler
+from poetflow.qa.scheduler import Scheduler, failed_dependencies
 from poetflow.qa.settings import EnvironmentKind, TestSettings, package_settings, workspace_settings
 from poetflow.workspace import Package, Workspace
 
@@ -139,9 +139,7 @@ def _run_command(
     )
 
 
-def run_package_qa(
-    context: _Context, package: Package, failed_dependencies: Sequence[str] = ()
-) -> PackageReport:
+def run_package_qa(context: _Context, package: Package) -> PackageReport:
     """One package's QA from start to end: prepare its environment, run its commands.
 
     This is where a package's QA begins and ends; pre-test and post-test hooks belong
@@ -150,7 +148,6 @@ def run_package_qa(
     started = time.monotonic()
     settings = package_settings(context.workspace, package, context.base)
     kind = context.options.env or settings.env
-    notes = [f"dependency {name} failed" for name in failed_dependencies]
     try:
         prepared = context.environment(kind).prepare(package, timeout=None)
     except EnvironmentFailure as failure:
@@ -161,10 +158,10 @@ def run_package_qa(
             env=kind,
             install=failure.install,
             duration=time.monotonic() - started,
-            notes=(*failure.notes, *notes),
+            notes=failure.notes,
             error=failure.message,
         )
-    notes = [*prepared.notes, *notes]
+    notes = list(prepared.notes)
     for stale in context.results_dir.glob(f"{package.name}-*.xml"):
         stale.unlink(missing_ok=True)
     context.results_dir.mkdir(parents=True, exist_ok=True)
@@ -200,6 +197,23 @@ def run_package_qa(
     )
 
 
+def _is_failure(report: PackageReport) -> bool:
+    return report.status in ("failed", "error")
+
+
+def _note_failed_dependencies(
+    workspace: Workspace, order: Sequence[str], results: Mapping[str, PackageReport]
+) -> dict[str, PackageReport]:
+    """Record, for each package, which of its runtime dependencies failed."""
+    failed = {name for name, report in results.items() if _is_failure(report)}
+    dependencies = {name: workspace.graph.dependencies_of(name) for name in order}
+    noted = {}
+    for name, report in results.items():
+        deps = tuple(failed_dependencies(name, dependencies, failed, order))
+        noted[name] = replace(report, failed_dependencies=deps) if deps else report
+    return noted
+
+
 def run_tests(
     workspace: Workspace,
     packages: Sequence[Package],
@@ -219,9 +233,8 @@ def run_tests(
         package_settings(workspace, package, context.base)
     by_name = {package.name: package for package in packages}
     order = workspace.graph.order(list(by_name), strict=False)
-    dependencies = {name: workspace.graph.dependencies_of(name) for name in order}
     scheduler: Scheduler[PackageReport] = Scheduler(
-        order, dependencies, jobs=options.jobs, fail_fast=options.fail_fast
+        order, jobs=options.jobs, fail_fast=options.fail_fast
     )
 
     def skip(name: str) -> PackageReport:
@@ -245,12 +258,13 @@ def run_tests(
             on_event(TestEvent(kind, name, report))
 
     results = scheduler.run(
-        lambda name, failed: run_package_qa(context, by_name[name], failed),
-        is_failure=lambda report: report.status in ("failed", "error"),
+        lambda name: run_package_qa(context, by_name[name]),
+        is_failure=_is_failure,
         skip=skip,
         on_start=started_event,
         on_done=done_event,
     )
+    results = _note_failed_dependencies(workspace, order, results)
     reports = tuple(results[name] for name in order)
     duration = time.monotonic() - started
     junit = None
