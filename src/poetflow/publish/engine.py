@@ -172,6 +172,17 @@ class PublishSession:
     uploader: Any  # poetflow.publish.uploader.Uploader (imported lazily with requests)
     on_event: EventCallback
 
+    # Index lookups started ahead of time: they do not depend on publish order, so a long
+    # dependency chain waits only for uploads, not for a lookup per package as well.
+    prefetched: dict[str, Future[Any]] = field(default_factory=dict)
+
+    def listing(self, name: str) -> Any:
+        """The package's files on the index (a ``Listing``), prefetched when possible."""
+        future = self.prefetched.pop(name, None)
+        if future is not None:
+            return future.result()
+        return self.uploader.listing(name)
+
     def emit(self, event: PublishEvent) -> None:
         try:
             self.on_event(event)
@@ -241,7 +252,7 @@ def publish_package(
     project_url = uploader.project_url(package.name)
     results: list[FileResult] = []
     try:
-        listing = uploader.listing(package.name)
+        listing = session.listing(package.name)
         verdicts = [(item, *uploader.check(item, listing)) for item in distributions]
     except UploadFailure as exc:
         results = [
@@ -400,7 +411,11 @@ def _schedule(
     results: dict[str, PackageResult] = {}
     pending = list(order)
     running: dict[Future[PackageResult], str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, session.options.jobs)) as pool:
+    jobs = max(1, session.options.jobs)
+    with ThreadPoolExecutor(max_workers=jobs) as pool, ThreadPoolExecutor(jobs) as lookups:
+        for name in order:
+            if files.get(name):
+                session.prefetched[name] = lookups.submit(session.uploader.listing, name)
         while pending or running:
             progressed = False
             for name in list(pending):
