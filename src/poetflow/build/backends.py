@@ -13,8 +13,9 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from poetflow.build.staging import is_staging_path
 from poetflow.errors import PoetFlowError
 from poetflow.process import ProcessResult, run_process
 
@@ -64,6 +65,30 @@ def backend_kind(build_backend: str | None, requested: Literal["core", "poetry"]
     return "pep517"
 
 
+def _skip_vcs_probe_in_staging() -> None:
+    """Stop poetry-core from asking git about staging folders.
+
+    Each poetry-core builder runs two git processes to find VCS-ignored files. A staging
+    copy lives outside any repository and already lacks ignored files (SourceTree left
+    them out), so the answer is always "none": two thirds of a small package's build
+    time would go to learning it. Other paths keep poetry-core's own behaviour.
+    """
+    from poetry.core import vcs
+
+    with _FACTORY_LOCK:
+        original = vcs.get_vcs
+        if getattr(original, "_poetflow_staging_aware", False):
+            return
+
+        def get_vcs(directory: Path) -> Any:
+            if is_staging_path(Path(directory)):
+                return None
+            return original(directory)
+
+        get_vcs._poetflow_staging_aware = True  # type: ignore[attr-defined]
+        vcs.get_vcs = get_vcs
+
+
 def build_with_core(project: Path, out: Path, epoch: int | None) -> _Built:
     """Build with poetry-core in-process; ``epoch`` fixes every archive timestamp.
 
@@ -74,6 +99,7 @@ def build_with_core(project: Path, out: Path, epoch: int | None) -> _Built:
     from poetry.core.masonry.builders.sdist import SdistBuilder
     from poetry.core.masonry.builders.wheel import WheelBuilder
 
+    _skip_vcs_probe_in_staging()
     try:
         with _FACTORY_LOCK:
             poetry = Factory().create_poetry(project, with_groups=False)

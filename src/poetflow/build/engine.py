@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -29,7 +28,7 @@ from poetflow.build.fingerprint import (
     remove_stored_build,
     save_stored_build,
 )
-from poetflow.build.reproducible import environment_epoch, source_date_epoch
+from poetflow.build.reproducible import CommitTimes, environment_epoch
 from poetflow.build.results import (
     Artifact,
     ArtifactKind,
@@ -39,7 +38,7 @@ from poetflow.build.results import (
     PackageBuild,
 )
 from poetflow.build.sources import SourceFile, SourceTree
-from poetflow.build.staging import StagedPyproject, rewrite_pyproject, stage
+from poetflow.build.staging import rewrite_pyproject, stage, staging_directory
 from poetflow.build.verify import verify_artifact
 from poetflow.errors import PoetFlowError
 from poetflow.metadata import canonical_name
@@ -65,6 +64,7 @@ class _Context:
     workspace: Workspace
     options: BuildOptions
     sources: SourceTree
+    commit_times: CommitTimes
     epoch: int | None
     internal: frozenset[str]
     settings: tuple[str, ...]
@@ -74,7 +74,6 @@ class _Context:
 @dataclass(frozen=True)
 class _Plan:
     files: tuple[SourceFile, ...]
-    pyproject: StagedPyproject
     fingerprint: str
     stored: StoredBuild | None
     reason: str | None  # None: up to date
@@ -104,6 +103,7 @@ def build_packages(
         workspace=workspace,
         options=options,
         sources=SourceTree(workspace.root),
+        commit_times=CommitTimes(workspace.root, [workspace.by_name[n].relpath for n in order]),
         epoch=epoch,
         internal=frozenset(member.name for member in workspace.packages),
         settings=_settings(options, epoch),
@@ -250,10 +250,17 @@ def _backend_label(context: _Context, package: Package) -> str:
 def _plan(context: _Context, package: Package) -> _Plan:
     """Read the inputs, hash them, and say why a build is needed (None: it is not)."""
     files = tuple(context.sources.files(package))
-    text = package.pyproject.read_text(encoding="utf-8")
-    pyproject = rewrite_pyproject(text, package, context.workspace)
     backend = _backend_label(context, package)
-    fingerprint = compute_fingerprint(files, pyproject.text, (*context.settings, backend))
+    # What the pyproject rewrite depends on besides the files: the policy and the versions
+    # of the internal dependencies (a dependency's release makes its dependents stale).
+    workspace = context.workspace
+    pins = [
+        f"{dep.name}={workspace.by_name[dep.name].version}"
+        for dep in package.dependencies
+        if dep.name in workspace.by_name
+    ]
+    settings = (*context.settings, backend, workspace.config.internal_constraint, *pins)
+    fingerprint = compute_fingerprint(files, settings)
     stored = load_stored_build(package.path / "dist")
     if context.options.force:
         reason: str | None = "--force"
@@ -267,18 +274,22 @@ def _plan(context: _Context, package: Package) -> _Plan:
         reason = "artifacts missing or modified"
     else:
         reason = None
-    return _Plan(files, pyproject, fingerprint, stored, reason, backend)
+    return _Plan(files, fingerprint, stored, reason, backend)
 
 
 def _run_build(context: _Context, package: Package, plan: _Plan) -> tuple[Artifact, ...]:
     dist = package.path / "dist"
     _remove_stale(dist, package, plan.stored)
     options = context.options
-    with tempfile.TemporaryDirectory(prefix=f"poetflow-build-{package.name}-") as temporary:
-        project = stage(plan.files, plan.pyproject, Path(temporary) / "project")
-        out = Path(temporary) / "out"
+    text = package.pyproject.read_text(encoding="utf-8")
+    pyproject = rewrite_pyproject(text, package, context.workspace)
+    with staging_directory(package.name) as temporary:
+        project = stage(plan.files, pyproject, temporary / "project")
+        out = temporary / "out"
         out.mkdir()
-        epoch = source_date_epoch(package.path, context.epoch)
+        epoch = context.epoch
+        if epoch is None:
+            epoch = context.commit_times.get(package.relpath)
         kind = backend_kind(package.build_backend, options.builder)
         try:
             if kind == "core":

@@ -46,20 +46,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def compute_fingerprint(
-    files: Iterable[SourceFile], pyproject_text: str, settings: Sequence[str]
-) -> str:
-    """Hash of every input file (path, mode, bytes), the rewritten pyproject.toml (which
-    carries the versions of internal dependencies) and ``settings`` (builder, tool
-    versions, an explicit SOURCE_DATE_EPOCH)."""
+def compute_fingerprint(files: Iterable[SourceFile], settings: Sequence[str]) -> str:
+    """Hash of every input file (path, mode, bytes; pyproject.toml included) and
+    ``settings`` (builder, tool versions, constraint policy, internal dependency versions,
+    an explicit SOURCE_DATE_EPOCH)."""
     digest = hashlib.sha256()
     digest.update(f"poetflow-build/{_SCHEMA}\0".encode())
     for setting in settings:
         digest.update(setting.encode() + b"\0")
-    digest.update(pyproject_text.encode())
     for source in files:
-        if source.relpath == "pyproject.toml":
-            continue
         executable = os.access(source.path, os.X_OK)
         digest.update(f"\0{source.relpath}\0{int(executable)}\0".encode())
         digest.update(file_sha256(source.path).encode())
