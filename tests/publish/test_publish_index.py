@@ -86,7 +86,7 @@ def test_wrong_password_fails_blocks_dependents_and_never_shows_the_secret(
         assert completed.returncode == 1, completed.stderr
         output = completed.stdout + completed.stderr
         assert secret not in output
-        assert "rejected the credentials" in output or "lack upload rights" in output
+        assert "refused the credentials" in output or "rejected the credentials" in output
         assert "POETFLOW_REPOSITORY_LOCAL_USERNAME/_PASSWORD" in output
     assert "acme-app: blocked" in completed.stderr
     assert index_server.files() == []

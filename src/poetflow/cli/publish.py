@@ -155,33 +155,33 @@ def _size(size: int) -> str:
 
 
 def _print_report(report: PublishReport) -> None:
-    rows = [
-        [
-            item.package,
-            item.version,
-            item.filename,
-            item.status,
-            _size(item.size),
-            item.sha256[:12],
-            f"{item.duration:.2f}s",
-            item.url,
-        ]
-        for item in report.files
-    ]
-    verb = "would publish" if report.dry_run else "published"
+    rows = []
+    for package in report.packages:
+        for item in package.files:
+            rows.append(
+                [
+                    item.package,
+                    item.version,
+                    item.filename,
+                    item.status,
+                    _size(item.size),
+                    item.sha256[:12],
+                    f"{item.duration:.2f}s",
+                    item.url,
+                ]
+            )
+        if not package.files:  # e.g. not built yet in a dry run
+            rows.append([package.name, package.version, "-", package.status, "", "", "", ""])
     title = (
         f"{report.repository.name} ({report.repository.url}): {report.count('uploaded')} uploaded, "
         f"{report.count('skipped')} skipped, {report.count('failed')} failed, "
         f"{report.count('blocked')} blocked"
     )
     if report.dry_run:
-        title += f", {report.count('would upload')} {verb.split(maxsplit=1)[0]} upload"
+        title += f", {report.count('would upload')} would upload (dry run)"
     print_table(
         title, ["package", "version", "file", "status", "size", "sha256", "time", "url"], rows
     )
-    for package in report.packages:
-        if package.status in ("failed", "blocked") and package.detail:
-            logger.error("%s %s: %s", package.name, package.version, package.detail)
 
 
 def register(app: typer.Typer) -> None:

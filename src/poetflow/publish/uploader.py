@@ -70,10 +70,11 @@ def _explain(
             "check the token or password"
         )
     if response.status == 403:
+        reason = f": {message}" if message else ""
         return (
-            f"the credentials from {credentials.source} lack upload rights for {project} on "
-            f"{repository.name} (HTTP 403{': ' + message if message else ''}); use a token "
-            "scoped to this project or ask an owner to add you"
+            f"{repository.name} refused the credentials from {credentials.source} for {project} "
+            f"(HTTP 403{reason}): they are wrong, expired, or lack upload rights for this "
+            "project; use a token scoped to it or ask an owner to add you"
         )
     if response.status == 413:
         return f"{distribution.filename} is larger than {repository.name} accepts (HTTP 413)"
