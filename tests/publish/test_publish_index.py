@@ -62,9 +62,12 @@ def test_publish_uploads_in_dependency_order_and_rerun_skips_everything(
 def test_dry_run_checks_everything_and_sends_nothing(
     run_cli: Callable[..., object], diamond: Path, index_server: IndexServer
 ) -> None:
-    code, payload = _publish_json(run_cli, diamond, "--dry-run")
+    code, payload = _publish_json(run_cli, diamond, "--dry-run", "--no-build")
     assert code == 0
     assert set(_statuses(payload).values()) == {"would upload"}
+    code, payload = _publish_json(run_cli, diamond, "--dry-run")
+    assert code == 0
+    assert {package["status"] for package in payload["packages"]} == {"would publish"}
     assert index_server.files() == []
 
 

@@ -55,18 +55,19 @@ def _build_api() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
 
 
 def build_distributions(
-    workspace: Workspace, packages: Sequence[Package], jobs: int
+    workspace: Workspace, packages: Sequence[Package], jobs: int, *, dry_run: bool = False
 ) -> dict[str, list[Distribution]]:
     """Build what is missing or stale, then publish exactly the files the build reports.
 
     Without the build engine, fall back to what ``dist/`` holds. A failed build stops
     the run before any upload (exit 1): nothing irreversible happens after a local failure.
+    In a dry run nothing is built: up-to-date packages give their files, stale ones none.
     """
     api = _build_api()
     if api is None:
-        return collect_distributions(packages)
+        return collect_distributions(packages, allow_missing=dry_run)
     build_packages, build_options = api
-    report = build_packages(workspace, packages, build_options(jobs=jobs))
+    report = build_packages(workspace, packages, build_options(jobs=jobs, dry_run=dry_run))
     if not report.ok:
         failed = ", ".join(
             f"{item.name} ({item.error or item.status})"

@@ -369,8 +369,8 @@ def publish_packages(
     resolved = resolve_credentials(repository, env)
     if distributions is not None:
         files = {name: list(items) for name, items in distributions.items()}
-    elif options.build and not options.dry_run:
-        files = build_distributions(workspace, packages, options.jobs)
+    elif options.build:
+        files = build_distributions(workspace, packages, options.jobs, dry_run=options.dry_run)
     else:
         files = collect_distributions(packages, allow_missing=options.dry_run)
     client = IndexClient(timeout=options.timeout, pool_size=max(2, options.jobs))
