@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.conftest import CliResult
+from tests.conftest import CliResult, git
 
 from poetflow.qa import TestEvent, TestOptions, run_tests
 from poetflow.workspace import load_workspace
@@ -267,3 +267,35 @@ def test_selection_by_package_and_unknown_env(
     bad = run_cli("test", "--env", "docker", cwd=root)
     assert bad.exit_code == 2
     assert "docker" in bad.stderr
+
+
+def test_dry_run_shows_the_plan_and_runs_nothing(
+    make_workspace: Callable[..., Path], run_cli: Run
+) -> None:
+    root = make_workspace(
+        {"top": (["base"], FAILING, {"commands": ["pytest -q", "ruff check ."]}),
+         "base": ([], FAILING, None)}
+    )
+    result = run_cli("test", "--dry-run", "--json", cwd=root)
+    assert result.exit_code == 0  # the failing tests did not run
+    planned = json.loads(result.stdout)["packages"]
+    assert [p["name"] for p in planned] == ["base", "top"]
+    assert planned[1]["commands"] == ["pytest -q", "ruff check ."]
+    assert planned[0]["env"] == "current"
+    assert not (root / ".poetflow").exists()
+
+
+def test_since_tests_changed_packages_and_their_dependents(
+    make_workspace: Callable[..., Path], run_cli: Run
+) -> None:
+    root = make_workspace(
+        {"base": ([], PASSING, None), "user": (["base"], PASSING, None),
+         "alone": ([], PASSING, None)}
+    )
+    before = git(root, "rev-parse", "HEAD")
+    (root / "packages" / "base" / "src" / "base" / "extra.py").write_text("X = 1\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "feat: extra")
+    result = run_cli("test", "--since", before, "--json", cwd=root)
+    assert result.exit_code == 0, result.stderr
+    assert [p["name"] for p in json.loads(result.stdout)["packages"]] == ["base", "user"]

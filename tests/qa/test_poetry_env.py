@@ -38,6 +38,11 @@ def test_demo_in_poetry_envs_installs_once_reports_failures_and_stale_locks(
 ) -> None:
     junit = tmp_path / "junit.xml"
 
+    plan = run_cli("test", "--dry-run", cwd=indexed_demo)
+    assert plan.exit_code == 0
+    assert plan.stdout.count("poetry lock + poetry install") == 4
+    assert not (indexed_demo / "packages" / "core" / "poetry.lock").exists()
+
     first = run_cli("test", "--all", "--jobs", "2", "--junit-xml", junit, "--json",
                     cwd=indexed_demo)
     assert first.exit_code == 0, first.stdout + first.stderr

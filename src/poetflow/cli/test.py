@@ -136,7 +136,7 @@ def qa_command(
 ) -> None:
     """Run each package's QA commands (tests, linters, type checkers) in its environment,
     dependencies first; exit 1 when any fails, 2 on bad configuration."""
-    from poetflow.qa import TestOptions, run_tests
+    from poetflow.qa import TestOptions, plan_tests, run_tests
     from poetflow.selection import select_packages
 
     if env is not None and env not in _ENVS:
@@ -155,6 +155,31 @@ def qa_command(
         fail_fast=fail_fast,
         junit_xml=junit_xml.resolve() if junit_xml else None,
     )
+    if options.dry_run:
+        # Locking, installing and running tests all write; a dry run only shows the plan.
+        planned = plan_tests(workspace, selected, test_options)
+        if options.json:
+            print_json(
+                {
+                    "dry_run": True,
+                    "packages": [
+                        {
+                            "name": p.name,
+                            "env": p.env,
+                            "environment": p.environment,
+                            "commands": list(p.commands),
+                        }
+                        for p in planned
+                    ],
+                }
+            )
+            return
+        print_table(
+            f"poetflow test --dry-run: {len(planned)} packages, in this order",
+            ["package", "env", "environment", "commands"],
+            [[p.name, p.env, p.environment, "; ".join(p.commands)] for p in planned],
+        )
+        return
 
     def on_event(event: TestEvent) -> None:
         if event.kind == "started":

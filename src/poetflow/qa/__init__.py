@@ -9,7 +9,14 @@ from poetflow.qa.report import (
     TestCounts,
     TestReport,
 )
-from poetflow.qa.runner import TestEvent, TestOptions, run_package_qa, run_tests
+from poetflow.qa.runner import (
+    PlannedPackage,
+    TestEvent,
+    TestOptions,
+    plan_tests,
+    run_package_qa,
+    run_tests,
+)
 from poetflow.qa.settings import EnvironmentKind, TestSettings, package_settings
 
 __all__ = [
@@ -17,12 +24,14 @@ __all__ = [
     "EnvironmentKind",
     "InstallResult",
     "PackageReport",
+    "PlannedPackage",
     "TestCounts",
     "TestEvent",
     "TestOptions",
     "TestReport",
     "TestSettings",
     "package_settings",
+    "plan_tests",
     "run_package_qa",
     "run_tests",
 ]

@@ -29,9 +29,11 @@ __all__ = [
 ]
 
 
-def state_dir(root: Path) -> Path:
+def state_dir(root: Path, *, create: bool = True) -> Path:
     """The root's ``.poetflow/`` folder for caches and results, ignored by git."""
     directory = root / ".poetflow"
+    if not create:
+        return directory
     directory.mkdir(parents=True, exist_ok=True)
     ignore = directory / ".gitignore"
     if not ignore.exists():
@@ -92,6 +94,10 @@ class TestEnvironment(Protocol):
     name: str
 
     def prepare(self, package: Package, *, timeout: float | None) -> PreparedEnvironment: ...
+
+    def plan(self, package: Package) -> str:
+        """What ``prepare`` would do, without doing it (for --dry-run)."""
+        ...
 
 
 def _bin_dir(venv: Path) -> Path:
@@ -159,7 +165,7 @@ class PoetryEnvironment:
     def __init__(self, workspace: Workspace, poetry: PoetryCli) -> None:
         self.workspace = workspace
         self.poetry = poetry
-        self._stamps = state_dir(workspace.root) / "cache" / "test-env"
+        self._stamps = state_dir(workspace.root, create=False) / "cache" / "test-env"
 
     def _inputs(self, package: Package, python: str) -> str:
         lock = (package.path / "poetry.lock").read_bytes()
@@ -170,6 +176,13 @@ class PoetryEnvironment:
             return False
         python = _venv_python_version(stamp.env)
         return python == stamp.python and self._inputs(package, python) == stamp.inputs
+
+    def plan(self, package: Package) -> str:
+        if not (package.path / "poetry.lock").is_file():
+            return "poetry lock + poetry install"
+        if self._reusable(package, _Stamp.read(self._stamps / f"{package.name}.json")):
+            return "reuse (inputs unchanged)"
+        return "poetry install"
 
     def prepare(self, package: Package, *, timeout: float | None) -> PreparedEnvironment:
         started = time.monotonic()
@@ -230,6 +243,7 @@ class PoetryEnvironment:
                 output=output,
                 notes=["use --env current to test in the interpreter PoetFlow runs in"],
             )
+        state_dir(self.workspace.root)
         _Stamp(self._inputs(package, python), env, python).write(stamp_path)
         return PreparedEnvironment(
             bin_dirs=(_bin_dir(env),),
@@ -243,6 +257,9 @@ class CurrentEnvironment:
     """The interpreter PoetFlow runs in; its scripts folder comes first on PATH."""
 
     name = "current"
+
+    def plan(self, package: Package) -> str:
+        return f"none ({sys.executable})"
 
     def prepare(self, package: Package, *, timeout: float | None) -> PreparedEnvironment:
         return PreparedEnvironment(bin_dirs=(Path(sys.executable).parent,))
@@ -276,8 +293,8 @@ class SharedEnvironment:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self.venv = state_dir(workspace.root) / "venvs" / "shared"
-        self._stamp = state_dir(workspace.root) / "cache" / "shared-env.json"
+        self.venv = state_dir(workspace.root, create=False) / "venvs" / "shared"
+        self._stamp = state_dir(workspace.root, create=False) / "cache" / "shared-env.json"
         self._lock = threading.Lock()
         self._ready: PreparedEnvironment | None = None
         self._failure: EnvironmentFailure | None = None
@@ -287,6 +304,18 @@ class SharedEnvironment:
         for package in sorted(self.workspace.packages, key=lambda p: p.name):
             parts += [package.name, package.pyproject.read_bytes()]
         return _digest(*parts)
+
+    def _up_to_date(self) -> bool:
+        python = ".".join(map(str, sys.version_info[:3]))
+        stamp = _Stamp.read(self._stamp)
+        if stamp is None or stamp.inputs != self._inputs(python) or not stamp.env.is_dir():
+            return False
+        return (_venv_python_version(self.venv) or "").startswith(python)
+
+    def plan(self, package: Package) -> str:
+        if self._up_to_date():
+            return "reuse the shared env (inputs unchanged)"
+        return "build the shared env (venv + pip install)"
 
     def prepare(self, package: Package, *, timeout: float | None) -> PreparedEnvironment:
         with self._lock:
@@ -308,14 +337,12 @@ class SharedEnvironment:
         python = ".".join(map(str, sys.version_info[:3]))
         variables = {"VIRTUAL_ENV": str(self.venv)}
         bin_dirs = (_bin_dir(self.venv),)
-        stamp = _Stamp.read(self._stamp)
+        if self._up_to_date():
+            return PreparedEnvironment(
+                bin_dirs, variables, InstallResult("skipped", time.monotonic() - started)
+            )
         inputs = self._inputs(python)
-        if stamp is not None and stamp.inputs == inputs and stamp.env.is_dir():
-            installed = _venv_python_version(self.venv) or ""
-            if installed.startswith(python):
-                return PreparedEnvironment(
-                    bin_dirs, variables, InstallResult("skipped", time.monotonic() - started)
-                )
+        state_dir(self.workspace.root)
         root = self.workspace.root
         outputs: list[str] = []
 

@@ -27,7 +27,14 @@ from poetflow.qa.scheduler import Scheduler, failed_dependencies
 from poetflow.qa.settings import EnvironmentKind, TestSettings, package_settings, workspace_settings
 from poetflow.workspace import Package, Workspace
 
-__all__ = ["TestEvent", "TestOptions", "run_package_qa", "run_tests"]
+__all__ = [
+    "PlannedPackage",
+    "TestEvent",
+    "TestOptions",
+    "plan_tests",
+    "run_package_qa",
+    "run_tests",
+]
 
 # pytest's "no tests collected": a package without tests is not a failing package.
 _PYTEST_NO_TESTS = 5
@@ -65,7 +72,7 @@ class _Context:
         self.options = options
         self.poetry = PoetryCli()
         self.base = workspace_settings(workspace)
-        self.results_dir = state_dir(workspace.root) / "test-results"
+        self.results_dir = state_dir(workspace.root, create=False) / "test-results"
         self._environments: dict[str, TestEnvironment] = {}
 
     def environment(self, kind: EnvironmentKind) -> TestEnvironment:
@@ -162,9 +169,10 @@ def run_package_qa(context: _Context, package: Package) -> PackageReport:
             error=failure.message,
         )
     notes = list(prepared.notes)
+    state_dir(context.workspace.root)
+    context.results_dir.mkdir(parents=True, exist_ok=True)
     for stale in context.results_dir.glob(f"{package.name}-*.xml"):
         stale.unlink(missing_ok=True)
-    context.results_dir.mkdir(parents=True, exist_ok=True)
     commands: list[CommandResult] = []
     for index, argv in enumerate(settings.commands):
         result = _run_command(
@@ -195,6 +203,41 @@ def run_package_qa(context: _Context, package: Package) -> PackageReport:
         notes=tuple(notes),
         error=error,
     )
+
+
+@dataclass(frozen=True)
+class PlannedPackage:
+    """What ``poetflow test`` would do for one package (``--dry-run``)."""
+
+    name: str
+    env: EnvironmentKind
+    environment: str
+    commands: tuple[str, ...]
+
+
+def plan_tests(
+    workspace: Workspace, packages: Sequence[Package], options: TestOptions
+) -> tuple[PlannedPackage, ...]:
+    """The packages in the order they would start, their environments and commands;
+    nothing is locked, installed, run or written."""
+    import shlex
+
+    context = _Context(workspace, options)
+    by_name = {package.name: package for package in packages}
+    planned = []
+    for name in workspace.graph.order(list(by_name), strict=False):
+        package = by_name[name]
+        settings = package_settings(workspace, package, context.base)
+        kind = options.env or settings.env
+        planned.append(
+            PlannedPackage(
+                name=name,
+                env=kind,
+                environment=context.environment(kind).plan(package),
+                commands=tuple(shlex.join(argv) for argv in settings.commands),
+            )
+        )
+    return tuple(planned)
 
 
 def _is_failure(report: PackageReport) -> bool:
