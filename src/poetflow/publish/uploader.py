@@ -76,6 +76,12 @@ def _explain(
             f"(HTTP 403{reason}): they are wrong, expired, or lack upload rights for this "
             "project; use a token scoped to it or ask an owner to add you"
         )
+    if response.status in (400, 409) and "already exists" in message.lower():
+        # PyPI answers 200 to an identical re-upload, so this means other content.
+        return (
+            f"version {distribution.version} already published with different content: "
+            f"bump the version ({repository.name} said: {message})"
+        )
     if response.status == 413:
         return f"{distribution.filename} is larger than {repository.name} accepts (HTTP 413)"
     reason = message or "no reason given"
