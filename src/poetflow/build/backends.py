@@ -133,7 +133,7 @@ def _collect(out: Path, result: ProcessResult, what: str) -> _Built:
         raise BackendError(
             f"{what} {reason}: {tail}",
             output=result.output,
-            hint=f"Rerun it by hand: {result.rerun_hint}",
+            hint=f"Run {what} in the package folder to see its whole output.",
         )
     sdists = sorted(out.glob("*.tar.gz"))
     wheels = sorted(out.glob("*.whl"))

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from poetflow import __version__
 from poetflow.build.backends import (
-    BackendError,
     backend_kind,
     build_with_core,
     build_with_pep517,
@@ -291,17 +290,12 @@ def _run_build(context: _Context, package: Package, plan: _Plan) -> tuple[Artifa
         if epoch is None:
             epoch = context.commit_times.get(package.relpath)
         kind = backend_kind(package.build_backend, options.builder)
-        try:
-            if kind == "core":
-                built = build_with_core(project, out, epoch)
-            elif kind == "poetry":
-                built = build_with_poetry(project, out, epoch, options.timeout)
-            else:
-                built = build_with_pep517(project, out, epoch, options.timeout)
-        except BackendError as exc:
-            raise BackendError(
-                f"{package.name}: {exc.message}", output=exc.output, hint=exc.hint
-            ) from exc
+        if kind == "core":
+            built = build_with_core(project, out, epoch)
+        elif kind == "poetry":
+            built = build_with_poetry(project, out, epoch, options.timeout)
+        else:
+            built = build_with_pep517(project, out, epoch, options.timeout)
         version = package.version or _wheel_version(built.wheel)
         problems: list[str] = []
         for path, artifact_kind in ((built.sdist, "sdist"), (built.wheel, "wheel")):
@@ -310,7 +304,7 @@ def _run_build(context: _Context, package: Package, plan: _Plan) -> tuple[Artifa
             )
         if problems:
             raise BuildVerificationError(
-                f"{package.name}: the built artifacts are not publishable: {'; '.join(problems)}.",
+                f"the built artifacts are not publishable: {'; '.join(problems)}.",
                 hint="Declare the dependency as a workspace member or with a version, "
                 "not as a path outside the workspace.",
             )
