@@ -223,3 +223,25 @@ def test_verify_catches_unpinned_requirements_and_bad_record(demo_repo, tmp_path
     problems = verify_artifact(tampered, "wheel", "acme_http", "0.4.1", {"acme-core"})
     expected = f"{wheel.name}: RECORD hash or size of acme_http/__init__.py does not match"
     assert problems == [expected]
+
+
+def test_git_ignored_files_stay_out_and_untracked_ones_ship_as_with_poetry(demo_repo):
+    core = demo_repo / "packages" / "core"
+    (demo_repo / ".gitignore").write_text("*.secret\n")
+    module = core / "src" / "acme_core"
+    (module / "token.secret").write_text("do not ship")
+    (module / "data.json").write_text("{}")
+    (module / ".hidden").mkdir()
+    (module / ".hidden" / "schema.txt").write_text("inside the module")
+    (core / ".venv" / "lib").mkdir(parents=True)
+    (core / ".venv" / "lib" / "site.py").write_text("")
+
+    report, _ = _build(demo_repo, "acme-core")
+
+    assert report.ok
+    with zipfile.ZipFile(wheel_of(core)) as archive:
+        names = archive.namelist()
+    assert "acme_core/data.json" in names
+    assert "acme_core/.hidden/schema.txt" in names
+    assert "acme_core/token.secret" not in names
+    assert not any(".venv" in name for name in names)

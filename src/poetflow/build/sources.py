@@ -12,9 +12,11 @@ from poetflow.workspace import Package
 
 __all__ = ["SourceFile", "SourceTree"]
 
-# Never build input: output folders and caches. Hidden folders (.venv, .tox, .mypy_cache...)
-# are skipped too; poetry-core never puts them in a distribution unless asked explicitly.
-_SKIPPED_DIRS = frozenset({"dist", "__pycache__", "node_modules"})
+# Never build input: bytecode caches anywhere; at the top of a package also its output
+# (dist/) and tool folders (node_modules, and hidden ones: .venv, .tox, .mypy_cache...),
+# which poetry-core never puts in a distribution unless asked explicitly. Deeper hidden
+# folders stay: poetry-core ships them when they sit inside a module.
+_SKIPPED_TOP_DIRS = frozenset({"dist", "node_modules"})
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,8 @@ class SourceTree:
             dirnames[:] = sorted(
                 name
                 for name in dirnames
-                if name not in _SKIPPED_DIRS
-                and not name.startswith(".")
+                if name != "__pycache__"
+                and not (base == "" and (name in _SKIPPED_TOP_DIRS or name.startswith(".")))
                 and not _under(prefix + base + name + "/", ignored_dirs)
             )
             for name in filenames:
