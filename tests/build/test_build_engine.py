@@ -245,3 +245,17 @@ def test_git_ignored_files_stay_out_and_untracked_ones_ship_as_with_poetry(demo_
     assert "acme_core/.hidden/schema.txt" in names
     assert "acme_core/token.secret" not in names
     assert not any(".venv" in name for name in names)
+
+
+def test_a_plugin_set_version_asks_for_the_poetry_builder(demo_repo):
+    pyproject = demo_repo / "packages" / "core" / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('version = "1.2.0"', 'version = "0.0.0"')
+        + "\n[tool.poetry-dynamic-versioning]\nenable = true\n"
+    )
+
+    report, _ = _build(demo_repo, "acme-core")
+
+    assert report.packages[0].status == "failed"
+    assert "--builder poetry" in (report.packages[0].error or "")
+    assert not (demo_repo / "packages" / "core" / "dist").exists()

@@ -278,8 +278,16 @@ def _plan(context: _Context, package: Package) -> _Plan:
 
 def _run_build(context: _Context, package: Package, plan: _Plan) -> tuple[Artifact, ...]:
     dist = package.path / "dist"
-    _remove_stale(dist, package, plan.stored)
     options = context.options
+    kind = backend_kind(package.build_backend, options.builder)
+    if kind == "core" and package.dynamic_version and package.version in (None, "0.0.0"):
+        # poetry-core alone would stamp the placeholder version on the artifacts.
+        raise PoetFlowError(
+            f"{package.pyproject}: the version is set at build time by a Poetry plugin, "
+            "which poetry-core alone does not run.",
+            hint="Build it with --builder poetry.",
+        )
+    _remove_stale(dist, package, plan.stored)
     text = package.pyproject.read_text(encoding="utf-8")
     pyproject = rewrite_pyproject(text, package, context.workspace)
     with staging_directory(package.name) as temporary:
@@ -289,24 +297,28 @@ def _run_build(context: _Context, package: Package, plan: _Plan) -> tuple[Artifa
         epoch = context.epoch
         if epoch is None:
             epoch = context.commit_times.get(package.relpath)
-        kind = backend_kind(package.build_backend, options.builder)
         if kind == "core":
             built = build_with_core(project, out, epoch)
         elif kind == "poetry":
             built = build_with_poetry(project, out, epoch, options.timeout)
         else:
             built = build_with_pep517(project, out, epoch, options.timeout)
-        version = package.version or _wheel_version(built.wheel)
+        # A plugin-set version is only known from the artifacts themselves.
+        dynamic = package.dynamic_version or not package.version
+        version = _wheel_version(built.wheel) if dynamic else package.version or ""
         problems: list[str] = []
         for path, artifact_kind in ((built.sdist, "sdist"), (built.wheel, "wheel")):
             problems += verify_artifact(
                 path, artifact_kind, package.display_name, version, context.internal
             )
         if problems:
+            direct = any("direct reference" in problem for problem in problems)
             raise BuildVerificationError(
                 f"the built artifacts are not publishable: {'; '.join(problems)}.",
                 hint="Declare the dependency as a workspace member or with a version, "
-                "not as a path outside the workspace.",
+                "not as a path outside the workspace."
+                if direct
+                else "Check the package's build configuration and its build backend.",
             )
         if not dist.is_dir():
             dist.mkdir(parents=True)
