@@ -196,7 +196,7 @@ class PoetryEnvironment:
                 raise EnvironmentFailure(
                     f"{package.name} has no poetry.lock and `poetry lock` failed.",
                     status="failed",
-                    output=_failure_output(result),
+                    output=f"$ poetry lock\n{_failure_output(result)}",
                 )
             locked = True
             notes.append(
@@ -218,19 +218,18 @@ class PoetryEnvironment:
                 raise EnvironmentFailure(
                     f"{package.relpath}/poetry.lock is out of date with its pyproject.toml.",
                     status="error",
-                    output=state.output,
+                    output=f"$ poetry check --lock\n{state.output}",
                     notes=[f"run `poetry lock` in {package.relpath} and commit poetry.lock"],
                 )
         result = self.poetry.install(package.path, timeout=timeout)
-        output = lock_output + result.output
+        output = f"{lock_output}$ poetry install\n{result.output}"
         if not result.ok:
+            failed = f"{lock_output}$ poetry install\n{_failure_output(result)}"
             raise EnvironmentFailure(
                 f"`poetry install` failed in {package.relpath}.",
                 status="failed",
-                output=_failure_output(result),
-                install=InstallResult(
-                    "installed", time.monotonic() - started, locked, _failure_output(result)
-                ),
+                output=failed,
+                install=InstallResult("installed", time.monotonic() - started, locked, failed),
                 notes=notes,
             )
         env = self.poetry.env_path(package.path, timeout=timeout)

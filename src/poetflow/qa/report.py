@@ -103,7 +103,7 @@ class PackageReport:
         """Everything the package printed, in order, each command under a header."""
         parts = []
         if self.install.output:
-            parts.append(f"$ poetry install  ({self.install.action})\n{self.install.output}")
+            parts.append(self.install.output)
         for command in self.commands:
             parts.append(f"$ {command.display}\n{command.output}")
         if self.error:

@@ -184,9 +184,10 @@ def run_package_qa(context: _Context, package: Package) -> PackageReport:
     if any(command.status == "error" for command in commands):
         status = "error"
         bad = next(command for command in commands if command.status == "error")
+        where = "a dependency group of the package" if kind == "poetry" else "that environment"
         error = (
             f"{bad.command[0]!r} (from {bad.display!r}) was not found in the {kind} "
-            f"environment of {package.name}"
+            f"environment of {package.name}; add it to {where} or fix the command"
         )
     elif any(command.status == "failed" for command in commands):
         status = "failed"
