@@ -105,7 +105,7 @@ def build_packages(
         commit_times=CommitTimes(workspace.root, [workspace.by_name[n].relpath for n in order]),
         epoch=epoch,
         internal=frozenset(member.name for member in workspace.packages),
-        settings=_settings(options, epoch),
+        settings=_settings(epoch),
         emit=emit,
     )
     emit(BuildEvent("planned", total=len(order)))
@@ -117,7 +117,8 @@ def build_packages(
     )
 
 
-def _settings(options: BuildOptions, epoch: int | None) -> tuple[str, ...]:
+def _settings(epoch: int | None) -> tuple[str, ...]:
+    """Inputs shared by every package; each adds its backend (poetry-core, poetry, ...)."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -127,7 +128,6 @@ def _settings(options: BuildOptions, epoch: int | None) -> tuple[str, ...]:
     return (
         f"poetflow={__version__}",
         f"poetry-core={core}",
-        f"builder={options.builder}",
         f"epoch={'' if epoch is None else epoch}",
     )
 
@@ -157,8 +157,8 @@ def _schedule(context: _Context, order: list[str]) -> dict[str, PackageBuild]:
                     context.emit(BuildEvent("finished", name, result=results[name]))
                     continue
                 running[pool.submit(_build_one, context, package)] = name
-            if not running:
-                continue
+            if not running:  # topological order: everything left was just blocked
+                break
             done, _pending = wait(list(running), return_when=FIRST_COMPLETED)
             for future in done:
                 results[running.pop(future)] = future.result()
