@@ -119,11 +119,14 @@ def test_command_not_found_exits_2_naming_command_and_package(
             "typo": ([], PASSING, {"commands": ["pytest -q", "definitely-not-a-linter ."]}),
         }
     )
-    result = run_cli("test", cwd=root)
+    junit = root / "junit.xml"
+    result = run_cli("test", "--junit-xml", junit, cwd=root)
     assert result.exit_code == 2
     assert "'definitely-not-a-linter'" in result.stderr
-    assert "typo" in result.stderr
+    assert "environment of typo" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    # Both packages' pytest cases, plus the missing command as an error case.
+    assert _suite_counts(junit) == {"tests": 5, "failures": 0, "errors": 1, "skipped": 0}
 
 
 def test_package_overrides_root_commands_and_non_pytest_commands_are_testcases(
