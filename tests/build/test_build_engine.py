@@ -259,3 +259,31 @@ def test_a_plugin_set_version_asks_for_the_poetry_builder(demo_repo):
     assert report.packages[0].status == "failed"
     assert "--builder poetry" in (report.packages[0].error or "")
     assert not (demo_repo / "packages" / "core" / "dist").exists()
+
+
+def test_the_sdist_rebuilds_elsewhere_into_the_same_wheel_metadata(demo_repo, tmp_path):
+    import subprocess
+    import sys
+    import tarfile
+
+    _build(demo_repo, "acme-app")
+    app = demo_repo / "packages" / "app"
+    with tarfile.open(sdist_of(app)) as archive:
+        archive.extractall(tmp_path / "elsewhere", filter="data")
+    (project,) = (tmp_path / "elsewhere").iterdir()
+
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from poetry.core.masonry import api; print(api.build_wheel('out'))",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert built.returncode == 0, built.stderr
+    rebuilt = project / "out" / built.stdout.strip().splitlines()[-1]
+    assert requires_dist(wheel_metadata(rebuilt)) == requires_dist(wheel_metadata(wheel_of(app)))
