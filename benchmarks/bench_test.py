@@ -66,8 +66,13 @@ def main() -> int:
         installed_again = [
             p["name"] for p in second["packages"] if p["install"]["action"] != "skipped"
         ]
-        serial, serial_wall = _poetflow(root, env, "--jobs", "1")
-        parallel, parallel_wall = _poetflow(root, env, "--jobs", "2")
+        # Best of two: the machine is shared, a neighbour's burst should not decide.
+        serial, serial_wall = min(
+            (_poetflow(root, env, "--jobs", "1") for _ in range(2)), key=lambda run: run[1]
+        )
+        parallel, parallel_wall = min(
+            (_poetflow(root, env, "--jobs", "2") for _ in range(2)), key=lambda run: run[1]
+        )
 
     tests = sum(p["tests"]["tests"] for p in first["packages"])
     first_install = first["install_seconds"]
@@ -81,8 +86,8 @@ def main() -> int:
           f"{len(installed_again)}")
     if second_install > 0:
         print(f"install time ratio first/second: {first_install / second_install:,.0f}x")
-    print(f"--jobs 1: wall {serial_wall:6.2f} s   --jobs 2: wall {parallel_wall:6.2f} s   "
-          f"speed-up {speedup:.2f}x")
+    print(f"warm envs, best of 2: --jobs 1: wall {serial_wall:6.2f} s   "
+          f"--jobs 2: wall {parallel_wall:6.2f} s   speed-up {speedup:.2f}x")
     assert serial["status"] == parallel["status"] == "passed"
 
     failures = []
