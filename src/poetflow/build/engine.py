@@ -90,6 +90,7 @@ def build_packages(
     Raises WorkspaceCycleError / UsageError (exit 2) before anything is built. A package
     that fails does not raise: it is ``failed`` in the report, and the selected packages
     depending on it at runtime are ``blocked``; unrelated packages still build.
+    ``on_event`` is called from the worker threads (one call at a time per package).
     """
     started = time.monotonic()
     emit = on_event or (lambda _event: None)
