@@ -6,12 +6,16 @@ __all__ = [
     "ConfigError",
     "DuplicatePackageError",
     "GitError",
+    "IdentityTokenError",
     "MetadataError",
     "MissingPathDependencyError",
     "PoetFlowError",
+    "SigningError",
+    "SigningSetupError",
     "StepFailedError",
     "UnknownPackageError",
     "UsageError",
+    "VerificationFailedError",
     "WorkspaceCycleError",
     "WorkspaceNotFoundError",
 ]
@@ -104,3 +108,26 @@ class TrustedPublishingError(PublishError):
     """The OIDC token exchange for trusted publishing failed."""
 
     exit_code = EXIT_FAILED
+
+
+class SigningError(StepFailedError):
+    """Signing an artifact failed at the certificate authority or the transparency log."""
+
+
+class SigningSetupError(PoetFlowError):
+    """Signing or verification cannot start: a bad trust configuration or verify setting."""
+
+
+class IdentityTokenError(SigningSetupError):
+    """No usable OIDC identity token for Sigstore signing (missing, expired, wrong audience)."""
+
+
+class VerificationFailedError(StepFailedError):
+    """At least one artifact's signature did not verify."""
+
+
+class VersionWriteError(PoetFlowError):
+    """Writing release files (versions, constraints, changelogs) failed; all were restored."""
+
+    exit_code = EXIT_FAILED
+
