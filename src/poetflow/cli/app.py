@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "build",
     "discover",
     "graph",
+    "init",
     "publish",
     "test",
 )
