@@ -164,6 +164,8 @@ class FaultyProxy:
     # Paths answered here instead of upstream (e.g. OIDC endpoints of a test double):
     # path -> handler(method, path with query, headers, body) -> (status, body, headers).
     routes: dict[str, Route] = field(default_factory=dict)
+    # Every upload body (multipart) that reached the proxy, in arrival order.
+    upload_bodies: list[bytes] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.plan.seed)
@@ -224,6 +226,9 @@ class FaultyProxy:
             _reply(handler, status, payload, headers)
             return
         filename = _upload_filename(body) if method == "POST" else None
+        if filename:
+            with self._lock:
+                self.upload_bodies.append(body)
         key = f"{method} {handler.path} {filename or ''}"
         fault = self._choose_fault(key)
         if self.plan.delay_seconds:

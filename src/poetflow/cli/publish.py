@@ -33,6 +33,8 @@ Examples:
 
   poetflow publish --repository internal --package api --dry-run
 
+  poetflow publish --sign    # in CI with an OIDC identity (GitHub id-token: write)
+
   poetflow publish --repository-url http://127.0.0.1:8080/ --json
 """
 
@@ -66,6 +68,16 @@ BuildOption = Annotated[
         "--build/--no-build",
         envvar="POETFLOW_PUBLISH_BUILD",
         help="Build what is missing or stale first (default), or publish dist/ as it is.",
+    ),
+]
+SignOption = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        "--sign/--no-sign",
+        envvar="POETFLOW_SIGN",
+        help="Sign every file with Sigstore before uploading and send its PEP 740 attestation. "
+        "Default: [tool.poetflow.publish] sign.",
+        show_default=False,
     ),
 ]
 TimeoutOption = Annotated[
@@ -114,6 +126,7 @@ def publish(
     jobs: JobsOption = 4,
     timeout: TimeoutOption = 30.0,
     build: BuildOption = True,
+    sign: SignOption = None,
 ) -> None:
     """Upload each package's sdist and wheel, skipping files already on the index."""
     from poetflow.errors import StepFailedError
@@ -135,6 +148,7 @@ def publish(
         jobs=jobs,
         timeout=timeout,
         build=build,
+        sign=sign,
     )
     report = publish_packages(workspace, selected, publish_options, on_event=_log_event)
     _announce_masks(announced)  # tokens minted by trusted publishing

@@ -45,13 +45,16 @@ PackageStatus = Literal["published", "skipped", "failed", "blocked", "would publ
 class PublishOptions:
     """How to publish. ``repository`` is a name (default: ``[tool.poetflow.publish]
     repository`` or pypi); ``repository_url`` an ad-hoc upload URL instead. ``build``
-    builds what is missing or stale first; without it ``dist/`` is published as it is."""
+    builds what is missing or stale first; without it ``dist/`` is published as it is.
+    ``sign`` (None: ``[tool.poetflow.publish] sign``) signs every file with Sigstore before
+    any upload, and the PEP 740 attestations written beside the files go with them."""
 
     repository: str | None = None
     repository_url: str | None = None
     dry_run: bool = False
     jobs: int = 4
     build: bool = True
+    sign: bool | None = None
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     env: Mapping[str, str] | None = None
@@ -342,6 +345,38 @@ def _mint_if_trusted(
     return resolved
 
 
+def _wants_signing(workspace: Workspace, options: PublishOptions) -> bool:
+    if options.sign is not None:
+        return options.sign
+    configured = workspace.config.section("publish").get("sign", False)
+    if not isinstance(configured, bool):
+        where = workspace.config.source or workspace.root / "pyproject.toml"
+        raise PublishError(
+            f"{where}: [tool.poetflow.publish] sign must be true or false, not {configured!r}."
+        )
+    return configured
+
+
+def _sign(
+    workspace: Workspace,
+    files: Mapping[str, Sequence[Distribution]],
+    dry_run: bool,
+    env: Mapping[str, str],
+) -> None:
+    """Sign every file before anything is uploaded (one certificate for the whole run).
+
+    A dry run only checks that an identity token is available.
+    """
+    from poetflow.signing import resolve_identity_token, sign_artifacts, signing_options
+
+    signing = signing_options(workspace.config.section("signing"), root=workspace.root, environ=env)
+    paths = [item.path for items in files.values() for item in items]
+    if dry_run:
+        resolve_identity_token(signing, env)
+    elif paths:
+        sign_artifacts(paths, signing, env)
+
+
 def publish_packages(
     workspace: Workspace,
     packages: Sequence[Package],
@@ -373,6 +408,8 @@ def publish_packages(
         files = build_distributions(workspace, packages, options.jobs, dry_run=options.dry_run)
     else:
         files = collect_distributions(packages, allow_missing=options.dry_run)
+    if _wants_signing(workspace, options):
+        _sign(workspace, files, options.dry_run, env)
     client = IndexClient(timeout=options.timeout, pool_size=max(2, options.jobs))
     try:
         credentials = _mint_if_trusted(resolved, repository, env, client)
