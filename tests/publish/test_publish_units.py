@@ -123,3 +123,17 @@ def test_simple_pages_parse_as_pep691_json_and_pep503_html() -> None:
     files = parse_project_page(HttpResponse(200, "https://idx/simple/acme/", html, {}))
     assert files["acme-1.0-py3-none-any.whl"].sha256 == "cd" * 32
     assert files["acme-1.0.tar.gz"].sha256 is None  # md5 only: PoetFlow downloads and hashes
+
+
+def test_default_repository_comes_from_the_publish_section(tmp_path: Path) -> None:
+    workspace = _workspace(
+        tmp_path,
+        '[tool.poetflow.publish]\nrepository = "internal"\n'
+        '[tool.poetflow.repositories.internal]\nurl = "https://pkgs.example.com/"\n'
+        'index-url = "https://mirror.example.com/simple/"\n',
+    )
+    repository = resolve_repository(workspace, None, env={})  # type: ignore[arg-type]
+    assert (repository.name, repository.index_url) == (
+        "internal",
+        "https://mirror.example.com/simple/",
+    )
