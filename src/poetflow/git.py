@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from poetflow.errors import GitError
 
-__all__ = ["Repository"]
+__all__ = ["CommitRecord", "MainlineStep", "Repository", "TagRecord"]
 
 _SHALLOW_HINT = (
     "Fetch the full history (fetch-depth: 0 with actions/checkout, GIT_DEPTH: 0 in GitLab)."
 )
+_FALLBACK_NAME = "PoetFlow"
+_FALLBACK_EMAIL = "poetflow@users.noreply.invalid"
 
 
 def _pygit2() -> Any:
@@ -24,6 +28,41 @@ def _pygit2() -> Any:
     with contextlib.suppress(AttributeError, ValueError):  # older pygit2 lacks the option
         pygit2.option(pygit2.enums.Option.SET_OWNER_VALIDATION, 0)
     return pygit2
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    """One commit: its id, message, commit time and the paths it changed vs its first parent."""
+
+    id: str
+    message: str
+    time: int
+    paths: frozenset[str]
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:7]
+
+
+@dataclass(frozen=True)
+class MainlineStep:
+    """A commit on the first-parent line and every commit it brought in.
+
+    ``introduced`` starts with the mainline commit itself; for a merge it continues with
+    the merged branch's commits that the first parent did not have (newest first).
+    """
+
+    id: str
+    introduced: tuple[CommitRecord, ...]
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    """A tag pointing (possibly through an annotated tag object) at a commit."""
+
+    name: str
+    commit: str
+    time: int
 
 
 @dataclass(frozen=True)
@@ -51,6 +90,20 @@ class Repository:
     def is_shallow(self) -> bool:
         return bool(self._repo.is_shallow)
 
+    def require_full_history(self, purpose: str = "compute versions") -> None:
+        """Refuse a shallow clone: the version computed from a cut history would be wrong."""
+        if self.is_shallow:
+            raise GitError(
+                f"{self.workdir} is a shallow clone, so PoetFlow cannot {purpose} from its "
+                "history; fetch the full history (fetch-depth: 0).",
+                hint="With actions/checkout set fetch-depth: 0; in GitLab set GIT_DEPTH: 0; "
+                "locally run `git fetch --unshallow --tags`.",
+            )
+
+    @property
+    def has_commits(self) -> bool:
+        return not bool(self._repo.head_is_unborn)
+
     def resolve(self, ref: str) -> Any:
         """The commit ``ref`` names; a clear error when it does not exist."""
         pygit2 = _pygit2()
@@ -60,6 +113,13 @@ class Repository:
             hint = _SHALLOW_HINT if self.is_shallow else "Check the branch, tag or commit name."
             message = f"The git ref {ref!r} does not exist in {self.workdir}."
             raise GitError(message, hint=hint) from exc
+
+    def head_id(self) -> str:
+        if not self.has_commits:
+            raise GitError(
+                f"{self.workdir} has no commits yet.", hint="Commit your packages first."
+            )
+        return str(self._repo.head.target)
 
     def changed_files(self, ref: str, head: str = "HEAD") -> set[str]:
         """Paths (relative to the work tree, POSIX) that differ between ``ref`` and ``head``."""
@@ -71,3 +131,154 @@ class Repository:
             paths.add(delta.old_file.path)
             paths.add(delta.new_file.path)
         return paths
+
+    # -- history -------------------------------------------------------------------------
+
+    def tags(self) -> list[TagRecord]:
+        """Every tag that points at a commit (lightweight or annotated)."""
+        pygit2 = _pygit2()
+        found = []
+        for refname in self._repo.references.iterator(pygit2.enums.ReferenceFilter.TAGS):
+            name = refname.name.removeprefix("refs/tags/")
+            try:
+                commit = refname.peel(pygit2.Commit)
+            except (ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+                continue  # a tag of a tree or blob is no release
+            found.append(TagRecord(name, str(commit.id), int(commit.commit_time)))
+        return found
+
+    def _paths(self, commit: Any) -> frozenset[str]:
+        if commit.parents:
+            diff = self._repo.diff(commit.parents[0].tree, commit.tree)
+        else:
+            diff = commit.tree.diff_to_tree(swap=True)
+        paths: set[str] = set()
+        for delta in diff.deltas:
+            paths.add(delta.new_file.path)
+            paths.add(delta.old_file.path)
+        return frozenset(paths)
+
+    def _record(self, commit: Any) -> CommitRecord:
+        return CommitRecord(
+            str(commit.id), commit.message, int(commit.commit_time), self._paths(commit)
+        )
+
+    def mainline(self, stops: Iterable[str] = (), head: str = "HEAD") -> Iterator[MainlineStep]:
+        """Walk the first-parent line from ``head`` until every id in ``stops`` was met.
+
+        Each step yields the mainline commit and what its merge brought in, so a feature
+        branch's conventional commits count although the walk follows first parents.
+        The step that contains a stop is yielded too; the caller cuts it.
+        """
+        pygit2 = _pygit2()
+        pending = set(stops)
+        if not self.has_commits:
+            return
+        commit = self.resolve(head)
+        while commit is not None:
+            introduced = [self._record(commit)]
+            if len(commit.parents) > 1:
+                walker = self._repo.walk(commit.parents[1].id, pygit2.enums.SortMode.TOPOLOGICAL)
+                walker.hide(commit.parents[0].id)
+                for parent in commit.parents[2:]:
+                    walker.push(parent.id)
+                introduced.extend(self._record(side) for side in walker)
+            step = MainlineStep(str(commit.id), tuple(introduced))
+            yield step
+            if pending:
+                pending.difference_update(record.id for record in introduced)
+                if not pending:
+                    return
+            elif stops:
+                return
+            commit = commit.parents[0] if commit.parents else None
+
+    def ancestors(self, commit_id: str) -> set[str]:
+        """Every commit reachable from ``commit_id`` (itself included)."""
+        pygit2 = _pygit2()
+        return {str(c.id) for c in self._repo.walk(commit_id, pygit2.enums.SortMode.NONE)}
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _signature(self) -> Any:
+        pygit2 = _pygit2()
+        name = os.environ.get("GIT_COMMITTER_NAME") or os.environ.get("GIT_AUTHOR_NAME")
+        email = os.environ.get("GIT_COMMITTER_EMAIL") or os.environ.get("GIT_AUTHOR_EMAIL")
+        if name and email:
+            return pygit2.Signature(name, email)
+        with contextlib.suppress(KeyError, pygit2.GitError):
+            return self._repo.default_signature
+        # A CI runner has no user.name; a release commit still needs an author.
+        return pygit2.Signature(name or _FALLBACK_NAME, email or _FALLBACK_EMAIL)
+
+    def commit_paths(self, paths: Sequence[Path], message: str) -> str:
+        """Stage ``paths`` (files of the work tree) and commit them on HEAD; returns the id."""
+        index = self._repo.index
+        index.read()
+        for path in paths:
+            relative = Path(path).resolve().relative_to(self.workdir).as_posix()
+            if Path(path).exists():
+                index.add(relative)
+            else:
+                with contextlib.suppress(OSError, KeyError):
+                    index.remove(relative)
+        index.write()
+        tree = index.write_tree()
+        signature = self._signature()
+        parents = [] if self._repo.head_is_unborn else [self._repo.head.target]
+        oid = self._repo.create_commit("HEAD", signature, signature, message, tree, parents)
+        return str(oid)
+
+    def create_tag(self, name: str, message: str, target: str = "HEAD") -> None:
+        """Create an annotated tag; an existing tag of that name is an error."""
+        pygit2 = _pygit2()
+        commit = self.resolve(target)
+        if f"refs/tags/{name}" in self._repo.references:
+            raise GitError(
+                f"The tag {name!r} already exists in {self.workdir}.",
+                hint="Delete it (`git tag -d`) or bump to a different version.",
+            )
+        self._repo.create_tag(
+            name, commit.id, pygit2.enums.ObjectType.COMMIT, self._signature(), message
+        )
+
+    def delete_tag(self, name: str) -> None:
+        with contextlib.suppress(KeyError):
+            self._repo.references.delete(f"refs/tags/{name}")
+
+    def current_branch(self) -> str | None:
+        if self._repo.head_is_detached or self._repo.head_is_unborn:
+            return None
+        return str(self._repo.head.shorthand)
+
+    def remote_url(self, name: str = "origin") -> str | None:
+        try:
+            url = self._repo.remotes[name].url
+        except (KeyError, IndexError):
+            return None
+        return str(url) if url else None
+
+    def push(self, refs: Sequence[str], remote: str = "origin") -> None:
+        """Push ``refs`` atomically with the git command (its credential helpers and ssh)."""
+        from poetflow.process import run_process
+
+        if self.remote_url(remote) is None:
+            raise GitError(
+                f"{self.workdir} has no remote {remote!r} to push to.",
+                hint=f"Add one with `git remote add {remote} URL` or drop --push.",
+            )
+        command = [
+            "git",
+            "-c",
+            f"safe.directory={self.workdir}",
+            "push",
+            "--atomic",
+            remote,
+            *refs,
+        ]
+        result = run_process(command, cwd=self.workdir)
+        if not result.ok:
+            raise GitError(
+                f"git push to {remote!r} failed in {self.workdir}: {result.output.strip()}",
+                hint=f"Fix access to the remote and rerun: {result.rerun_hint}",
+            )

@@ -1,0 +1,251 @@
+"""The changelog as data: releases, sections and entries built from a package's history."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from poetflow.errors import ConfigError
+from poetflow.versioning.history import PackageCommit, PackageHistory
+from poetflow.workspace import Workspace
+
+__all__ = [
+    "DEFAULT_SECTIONS",
+    "ChangelogEntry",
+    "ChangelogRelease",
+    "ChangelogSection",
+    "PackageChangelog",
+    "build_release",
+    "changelog_sections",
+    "commit_url_base",
+]
+
+BREAKING = "breaking"
+# Section order as shown; types not listed are left out. Breaking changes always come first.
+DEFAULT_SECTIONS: Mapping[str, str] = {
+    BREAKING: "Breaking changes",
+    "feat": "Features",
+    "fix": "Bug fixes",
+    "perf": "Performance",
+    "revert": "Reverts",
+    "docs": "Documentation",
+}
+DEPENDENCIES_ONLY = "No notable changes of its own (maintenance or dependency updates)."
+
+
+@dataclass(frozen=True)
+class ChangelogEntry:
+    """One commit in a changelog section."""
+
+    type: str
+    scope: str | None
+    subject: str
+    breaking: bool
+    breaking_note: str | None
+    hash: str
+    url: str | None
+
+    @property
+    def short_hash(self) -> str:
+        return self.hash[:7]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "scope": self.scope,
+            "subject": self.subject,
+            "breaking": self.breaking,
+            "breaking_note": self.breaking_note,
+            "hash": self.hash,
+            "short_hash": self.short_hash,
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True)
+class ChangelogSection:
+    id: str
+    title: str
+    entries: tuple[ChangelogEntry, ...]
+
+
+@dataclass(frozen=True)
+class ChangelogRelease:
+    """A release (``version`` None: the unreleased commits since the last tag)."""
+
+    version: str | None
+    tag: str | None
+    date: str | None
+    sections: tuple[ChangelogSection, ...]
+    compare_url: str | None = None
+
+    @property
+    def title(self) -> str:
+        if self.version is None:
+            return "Unreleased"
+        return f"{self.version} ({self.date})" if self.date else self.version
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "tag": self.tag,
+            "date": self.date,
+            "unreleased": self.version is None,
+            "compare_url": self.compare_url,
+            "sections": [
+                {
+                    "id": section.id,
+                    "title": section.title,
+                    "entries": [entry.to_json() for entry in section.entries],
+                }
+                for section in self.sections
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class PackageChangelog:
+    """Every release of one package, newest first."""
+
+    package: str
+    path: str
+    releases: tuple[ChangelogRelease, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "poetflow-changelog/1",
+            "package": self.package,
+            "path": self.path,
+            "releases": [release.to_json() for release in self.releases],
+        }
+
+
+def changelog_sections(workspace: Workspace) -> Mapping[str, str]:
+    """``[tool.poetflow.changelog] sections = { feat = "Features", ... }`` or the default."""
+    raw = workspace.config.section("changelog").get("sections")
+    if raw is None:
+        return DEFAULT_SECTIONS
+    if not isinstance(raw, Mapping) or not all(isinstance(v, str) for v in raw.values()):
+        raise ConfigError(
+            f"{workspace.config.source}: tool.poetflow.changelog.sections must be a table of "
+            "commit type = section title.",
+            hint='For example sections = { breaking = "Breaking changes", feat = "Features" }.',
+        )
+    sections = {str(key).lower(): str(value) for key, value in raw.items()}
+    sections.setdefault(BREAKING, DEFAULT_SECTIONS[BREAKING])
+    return {BREAKING: sections.pop(BREAKING), **sections}
+
+
+_REMOTE_RE = re.compile(
+    r"^(?:https?://(?:[^@/]+@)?|ssh://(?:[^@/]+@)?|git@)"
+    r"(?P<host>(?:[\w.-]*\.)?(?:github|gitlab)\.[\w.-]+)(?::\d+)?[:/](?P<path>.+?)(?:\.git)?/?$"
+)
+
+
+def commit_url_base(origin: str | None) -> tuple[str, str] | None:
+    """(web URL of the project, host kind) for a GitHub or GitLab ``origin``; else None."""
+    if not origin:
+        return None
+    match = _REMOTE_RE.match(origin.strip())
+    if match is None:
+        return None
+    host = match.group("host")
+    kind = "gitlab" if "gitlab" in host else "github"
+    return f"https://{host}/{match.group('path')}", kind
+
+
+def _commit_url(links: tuple[str, str] | None, commit: str) -> str | None:
+    if links is None:
+        return None
+    base, kind = links
+    return f"{base}/-/commit/{commit}" if kind == "gitlab" else f"{base}/commit/{commit}"
+
+
+def compare_url(links: tuple[str, str] | None, old: str | None, new: str | None) -> str | None:
+    if links is None or old is None or new is None:
+        return None
+    base, kind = links
+    return (
+        f"{base}/-/compare/{old}...{new}" if kind == "gitlab" else f"{base}/compare/{old}...{new}"
+    )
+
+
+def build_release(
+    commits: Sequence[PackageCommit],
+    sections: Mapping[str, str],
+    *,
+    version: str | None,
+    tag: str | None,
+    date: str | None,
+    links: tuple[str, str] | None,
+    previous_tag: str | None,
+) -> ChangelogRelease:
+    """Group ``commits`` into sections (in configured order, commits oldest first)."""
+    grouped: dict[str, list[ChangelogEntry]] = {key: [] for key in sections}
+    for commit in sorted(commits, key=lambda c: c.time):
+        message = commit.message
+        if not message.conventional or message.type is None:
+            continue
+        key = BREAKING if message.breaking else message.type
+        if key not in grouped:
+            continue
+        grouped[key].append(
+            ChangelogEntry(
+                type=message.type,
+                scope=message.scope,
+                subject=message.subject,
+                breaking=message.breaking,
+                breaking_note=message.breaking_note if message.breaking else None,
+                hash=commit.id,
+                url=_commit_url(links, commit.id),
+            )
+        )
+    built = tuple(
+        ChangelogSection(key, sections[key], tuple(entries))
+        for key, entries in grouped.items()
+        if entries
+    )
+    return ChangelogRelease(
+        version=version,
+        tag=tag,
+        date=date,
+        sections=built,
+        compare_url=compare_url(links, previous_tag, tag),
+    )
+
+
+def utc_date(timestamp: int | None = None) -> str:
+    moment = (
+        _dt.datetime.now(_dt.timezone.utc)
+        if timestamp is None
+        else _dt.datetime.fromtimestamp(timestamp, _dt.timezone.utc)
+    )
+    return moment.strftime("%Y-%m-%d")
+
+
+def history_releases(
+    history: PackageHistory,
+    sections: Mapping[str, str],
+    links: tuple[str, str] | None,
+) -> list[ChangelogRelease]:
+    """The tagged releases of ``history``, newest first."""
+    releases = []
+    previous: str | None = None
+    for tag in history.tags:
+        releases.append(
+            build_release(
+                history.releases.get(tag.name, ()),
+                sections,
+                version=tag.version,
+                tag=tag.name,
+                date=utc_date(tag.time),
+                links=links,
+                previous_tag=previous,
+            )
+        )
+        previous = tag.name
+    releases.reverse()
+    return releases

@@ -1,0 +1,79 @@
+"""``poetflow changelog``: CHANGELOG.md / CHANGELOG.json per package and one at the root."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from poetflow.cli.options import (
+    AllOption,
+    PackageOption,
+    SinceOption,
+    current_options,
+    make_selection,
+    with_global_options,
+)
+from poetflow.cli.output import print_json, print_text, workspace_from_options
+from poetflow.errors import UsageError
+
+__all__ = ["register"]
+
+_EXAMPLES = """
+Examples:
+
+  poetflow changelog
+
+  poetflow changelog -p acme-core --format json
+
+  poetflow changelog --json --dry-run     # the JSON changelog on stdout, nothing written
+"""
+
+FormatOption = Annotated[
+    Optional[list[str]],  # noqa: UP045 - typer needs Optional on Python 3.10
+    typer.Option(
+        "--format",
+        help="markdown (CHANGELOG.md) or json (CHANGELOG.json); repeatable. "
+        "Default: [tool.poetflow.changelog] formats.",
+        show_default=False,
+    ),
+]
+
+
+@with_global_options
+def changelog(
+    format_: FormatOption = None,
+    all_: AllOption = False,
+    package: PackageOption = None,
+    since: SinceOption = None,
+) -> None:
+    """Write changelogs from conventional commits; hand-written text around them stays."""
+    from poetflow.changelog import write_changelogs
+    from poetflow.selection import select_packages
+
+    options = current_options()
+    formats = [item.lower() for item in format_ or []]
+    for item in formats:
+        if item not in ("markdown", "json"):
+            raise UsageError(f"Unknown changelog format {item!r}.", hint="Use markdown or json.")
+    workspace = workspace_from_options(options.root)
+    selected = select_packages(workspace, make_selection(all_, package, since))
+    result = write_changelogs(
+        workspace,
+        selected,
+        formats=formats or None,  # type: ignore[arg-type]
+        dry_run=options.dry_run,
+    )
+    if options.json:
+        print_json(result.to_json())
+        return
+    if not result.files:
+        print_text("changelogs are up to date")
+        return
+    verb = "would write" if result.dry_run else "wrote"
+    for path in result.files:
+        print_text(f"{verb} {path.relative_to(workspace.root)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("changelog", epilog=_EXAMPLES)(changelog)

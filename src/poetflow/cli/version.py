@@ -1,0 +1,164 @@
+"""``poetflow version bump`` / ``poetflow version set``: new versions from conventional commits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from poetflow.cli.options import (
+    AllOption,
+    PackageOption,
+    SinceOption,
+    current_options,
+    make_selection,
+    with_global_options,
+)
+from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
+
+if TYPE_CHECKING:
+    from poetflow.versioning import VersionResult
+
+__all__ = ["register"]
+
+_EXAMPLES = """
+Examples:
+
+  poetflow version bump --dry-run
+
+  poetflow version bump auto --changelog --commit --tag --push
+
+  poetflow version bump prerelease --pre rc -p acme-core
+
+  poetflow version set 2.0.0 -p acme-core
+"""
+
+version_app = typer.Typer(
+    name="version",
+    help="Bump or set package versions; dependents' constraints follow.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+PreOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
+    typer.Option("--pre", help="Make a pre-release: rc, a or b.", show_default=False),
+]
+CommitOption = Annotated[
+    bool, typer.Option("--commit", help="Commit the changed files in one release commit.")
+]
+TagOption = Annotated[
+    bool, typer.Option("--tag", help="Create an annotated tag per release (tag-format).")
+]
+PushOption = Annotated[bool, typer.Option("--push", help="Push the release commit and tags.")]
+ChangelogOption = Annotated[
+    bool, typer.Option("--changelog", help="Write the changelogs in the same step.")
+]
+
+
+def _report(result: VersionResult, json_output: bool) -> None:
+    if json_output:
+        print_json(result.to_json())
+        return
+    plan = result.plan
+    if not plan.releases:
+        print_text("nothing to release")
+        return
+    rows = [
+        [
+            entry.name,
+            entry.current or "-",
+            entry.next or "-",
+            entry.bump or "-",
+            str(entry.commits),
+            "; ".join(entry.reasons) or "-",
+        ]
+        for entry in plan.packages
+        if entry.changed or entry.constraint_updates
+    ]
+    verb = "would release" if result.dry_run else "released"
+    print_table(
+        f"{len(plan.releases)} packages {verb}",
+        ["package", "current", "next", "bump", "commits", "reasons"],
+        rows,
+    )
+    if result.commit:
+        print_text(f"release commit {result.commit[:12]}")
+    if result.tags:
+        print_text(("would tag " if result.dry_run else "tagged ") + ", ".join(result.tags))
+    if result.pushed:
+        print_text("pushed the release commit and tags")
+
+
+@with_global_options
+def bump(
+    level: Annotated[
+        str, typer.Argument(help="auto (from commits), major, minor, patch or prerelease.")
+    ] = "auto",
+    pre: PreOption = None,
+    commit: CommitOption = False,
+    tag: TagOption = False,
+    push: PushOption = False,
+    changelog: ChangelogOption = False,
+    all_: AllOption = False,
+    package: PackageOption = None,
+    since: SinceOption = None,
+) -> None:
+    """Compute and write the next versions of the selected packages."""
+    from poetflow.selection import select_packages
+    from poetflow.versioning import apply_plan, plan_versions
+
+    options = current_options()
+    workspace = workspace_from_options(options.root)
+    selected = select_packages(workspace, make_selection(all_, package, since))
+    plan = plan_versions(workspace, selected, bump=level.lower(), pre=pre)
+    result = apply_plan(
+        workspace,
+        plan,
+        changelog=changelog,
+        commit=commit,
+        tag=tag,
+        push=push,
+        dry_run=options.dry_run,
+    )
+    _report(result, options.json)
+
+
+@with_global_options
+def set_(
+    new_version: Annotated[str, typer.Argument(metavar="VERSION", help="A PEP 440 version.")],
+    allow_downgrade: Annotated[
+        bool, typer.Option("--allow-downgrade", help="Accept a version lower than the current.")
+    ] = False,
+    commit: CommitOption = False,
+    tag: TagOption = False,
+    push: PushOption = False,
+    changelog: ChangelogOption = False,
+    all_: AllOption = False,
+    package: PackageOption = None,
+    since: SinceOption = None,
+) -> None:
+    """Set the version of the selected packages (all by default) to VERSION."""
+    from poetflow.selection import select_packages
+    from poetflow.versioning import apply_plan, plan_set_version
+
+    options = current_options()
+    workspace = workspace_from_options(options.root)
+    selected = select_packages(workspace, make_selection(all_, package, since))
+    plan = plan_set_version(workspace, selected, new_version, allow_downgrade=allow_downgrade)
+    result = apply_plan(
+        workspace,
+        plan,
+        changelog=changelog,
+        commit=commit,
+        tag=tag,
+        push=push,
+        dry_run=options.dry_run,
+    )
+    _report(result, options.json)
+
+
+def register(app: typer.Typer) -> None:
+    version_app.command("bump", epilog=_EXAMPLES)(bump)
+    version_app.command("set", epilog=_EXAMPLES)(set_)
+    app.add_typer(version_app, name="version")
