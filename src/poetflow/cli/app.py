@@ -18,6 +18,7 @@ from poetflow.cli.options import (
     apply_global_options,
 )
 from poetflow.cli.plugins import PluginCommandGroup
+from poetflow.cli.plugins import PluginCommandGroup
 from poetflow.errors import EXIT_FAILED, PoetFlowError
 
 __all__ = ["app", "main"]
@@ -42,6 +43,8 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 app = typer.Typer(
     name="poetflow",
+    # Lists `poetflow.commands` plugins next to the built-ins; imports one only to run it.
+    cls=PluginCommandGroup,
     # Lists `poetflow.commands` plugins next to the built-ins; imports one only to run it.
     cls=PluginCommandGroup,
     help="Release pipelines for monorepos of Poetry packages: discover, test, version, "
@@ -74,11 +77,21 @@ def _global(
         envvar="POETFLOW_STRICT_PLUGINS",
         help="A plugin that fails to load is an error (exit 2) instead of a warning.",
     ),
+    strict_plugins: bool = typer.Option(
+        False,
+        "--strict-plugins",
+        envvar="POETFLOW_STRICT_PLUGINS",
+        help="A plugin that fails to load is an error (exit 2) instead of a warning.",
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
     ),
 ) -> None:
     """Release pipelines for monorepos of Poetry packages."""
+    if strict_plugins:
+        from poetflow.plugins import set_strict
+
+        set_strict(True)
     if strict_plugins:
         from poetflow.plugins import set_strict
 

@@ -1,0 +1,58 @@
+"""``poetflow doctor``: check what usually breaks a monorepo release, and say how to fix it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from poetflow.cli.options import current_options, with_global_options
+from poetflow.cli.output import print_json, print_table, print_text
+
+__all__ = ["register"]
+
+_EXAMPLES = """
+Examples:
+
+  poetflow doctor
+
+  poetflow doctor --json
+
+  POETFLOW_TOKEN_FILE=/run/secrets/pypi poetflow doctor --root ./my-monorepo
+"""
+
+
+def _root(explicit: Path | None) -> Path:
+    from poetflow.workspace import find_root
+
+    return find_root(Path.cwd(), explicit)
+
+
+@with_global_options
+def doctor() -> None:
+    """Check shallow history, tags, lock files, path dependencies, cycles, credentials,
+    Poetry and uncommitted changes; exit 1 when anything blocks a release."""
+    from poetflow.doctor import run_doctor
+
+    options = current_options()
+    report = run_doctor(_root(options.root))
+    if options.json:
+        print_json(report.as_dict())
+    elif report.findings:
+        print_table(
+            f"poetflow doctor: {len(report.blocking)} blocking, "
+            f"{len(report.findings) - len(report.blocking)} warnings in {report.root}",
+            ["severity", "check", "problem", "fix"],
+            [
+                [finding.severity, finding.check, finding.message, finding.fix]
+                for finding in report.findings
+            ],
+        )
+    else:
+        print_text(f"poetflow doctor: all {len(report.checks)} checks passed in {report.root}.")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("doctor", epilog=_EXAMPLES)(doctor)
