@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "build",
     "changelog",
     "discover",
+    "doctor",
     "graph",
     "init",
     "publish",
