@@ -17,6 +17,7 @@ from poetflow.cli.options import (
     RootOption,
     apply_global_options,
 )
+from poetflow.cli.plugins import PluginCommandGroup
 from poetflow.errors import EXIT_FAILED, PoetFlowError
 
 __all__ = ["app", "main"]
@@ -32,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "doctor",
     "graph",
     "init",
+    "plugins",
     "publish",
     "test",
     "version",
@@ -39,6 +41,8 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 app = typer.Typer(
     name="poetflow",
+    # Lists `poetflow.commands` plugins next to the built-ins; imports one only to run it.
+    cls=PluginCommandGroup,
     help="Release pipelines for monorepos of Poetry packages: discover, test, version, "
     "changelog, build, sign and publish, in dependency order.",
     no_args_is_help=True,
@@ -63,11 +67,21 @@ def _global(
     log_level: LogLevelOption = None,
     log_format: LogFormatOption = None,
     dry_run: DryRunOption = None,
+    strict_plugins: bool = typer.Option(
+        False,
+        "--strict-plugins",
+        envvar="POETFLOW_STRICT_PLUGINS",
+        help="A plugin that fails to load is an error (exit 2) instead of a warning.",
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
     ),
 ) -> None:
     """Release pipelines for monorepos of Poetry packages."""
+    if strict_plugins:
+        from poetflow.plugins import set_strict
+
+        set_strict(True)
     apply_global_options(
         ctx,
         {
