@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import logging
 import os
@@ -547,14 +548,16 @@ def sign_artifacts(
                         attestation = Attestation.sign(signer, Distribution.from_file(path))
                         attestation_file = attestation_path(path)
                         _write_atomic(attestation_file, attestation.model_dump_json())
-                    logger.debug("signed %s as %s", path.name, token.identity)
+                    # Who the CA certified (e.g. an e-mail SAN), not the token's raw subject.
+                    certified, certified_issuer = _certificate_identity(bundle.signing_certificate)
+                    logger.debug("signed %s as %s", path.name, certified)
                     signed.append(
                         SignedArtifact(
                             artifact=path,
                             bundle=bundle_file,
                             attestation=attestation_file,
-                            identity=token.identity,
-                            issuer=token.issuer,
+                            identity=certified or token.identity,
+                            issuer=certified_issuer or token.issuer,
                         )
                     )
     except failures as exc:
@@ -602,12 +605,17 @@ def _explain(message: str, identity: str, issuer: str, actual: tuple[str, str | 
 
 
 def _verify_attestation(
-    verifier: Any, policy: Any, artifact: Path, attestation_file: Path
+    verifier: Any,
+    policy: Any,
+    artifact: Path,
+    attestation_file: Path,
+    expected: tuple[str, str],
 ) -> str | None:
     """Check a PEP 740 attestation against the same trust root; None when it holds."""
     from pypi_attestations import Attestation, AttestationError, Distribution
     from sigstore.errors import Error as SigstoreError
 
+    attestation: Any = None
     try:
         attestation = Attestation.model_validate_json(attestation_file.read_bytes())
         _type, payload = verifier.verify_dsse(attestation.to_bundle(), policy)
@@ -622,7 +630,12 @@ def _verify_attestation(
                 "it was modified after signing"
             )
     except (SigstoreError, AttestationError, ValueError, OSError) as exc:
-        return f"attestation {attestation_file.name}: {exc}"
+        actual: tuple[str, str | None] = ("", None)
+        if attestation is not None:
+            with contextlib.suppress(Exception):
+                actual = _certificate_identity(attestation.to_bundle().signing_certificate)
+        reason = _explain(str(exc), expected[0], expected[1], actual)
+        return f"attestation {attestation_file.name}: {reason}"
     return None
 
 
@@ -690,7 +703,9 @@ def verify_artifacts(
         problem = None
         if attestation_file.is_file():
             with _quiet_sigstore():
-                problem = _verify_attestation(verifier, policy, path, attestation_file)
+                problem = _verify_attestation(
+                    verifier, policy, path, attestation_file, (identity, issuer)
+                )
         results.append(
             VerifyResult(
                 path,

@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "plugins",
     "publish",
     "test",
+    "verify",
     "version",
 )
 

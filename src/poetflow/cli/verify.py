@@ -1,0 +1,336 @@
+"""``poetflow sign`` and ``poetflow verify``: Sigstore bundles for built artifacts, checked."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from poetflow.cli.options import (
+    AllOption,
+    PackageOption,
+    SinceOption,
+    current_options,
+    make_selection,
+    with_global_options,
+)
+from poetflow.cli.output import print_json, print_table, print_text
+
+if TYPE_CHECKING:
+    from poetflow.signing import SigningOptions
+
+__all__ = ["register"]
+
+logger = logging.getLogger("poetflow.signing")
+
+_SIGN_EXAMPLES = """
+Examples:
+
+  poetflow build && poetflow sign
+
+  POETFLOW_SIGSTORE_IDENTITY_TOKEN_FILE=/run/secrets/oidc poetflow sign -p acme-core
+
+  poetflow sign --trust-config sigstore/trust_config.json dist/tool-1.0.tar.gz
+"""
+
+_VERIFY_EXAMPLES = """
+Examples:
+
+  poetflow verify --issuer https://token.actions.githubusercontent.com \\
+      --identity https://github.com/acme/mono/.github/workflows/release.yml@refs/heads/main
+
+  poetflow verify -p acme-core --offline --json
+
+  poetflow verify --trust-config trust_config.json --identity release@acme.test \\
+      --issuer https://oidc.acme.test downloads/acme_core-1.0.0-py3-none-any.whl
+"""
+
+ArtifactsArgument = Annotated[
+    Optional[list[Path]],  # noqa: UP045 - typer needs Optional on Python 3.10
+    typer.Argument(
+        help="Files to sign or verify instead of the selected packages' dist/ files.",
+        show_default=False,
+    ),
+]
+TrustConfigOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--trust-config",
+        help="ClientTrustConfig JSON of a private Sigstore instance (also "
+        "POETFLOW_SIGSTORE_TRUST_CONFIG, [tool.poetflow.signing] trust-config). "
+        "Default: the public-good instance.",
+        show_default=False,
+    ),
+]
+StagingOption = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        "--staging/--no-staging",
+        help="Use Sigstore's staging instance (testing only).",
+        show_default=False,
+    ),
+]
+AttestationsOption = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        "--attestations/--no-attestations",
+        help="Also write a PEP 740 attestation (<file>.publish.attestation) per sdist/wheel.",
+        show_default=False,
+    ),
+]
+IdentityOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--identity",
+        envvar="POETFLOW_VERIFY_IDENTITY",
+        help="Expected signer: the certificate's SAN (workflow URI or e-mail address).",
+        show_default=False,
+    ),
+]
+IssuerOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--issuer",
+        envvar="POETFLOW_VERIFY_ISSUER",
+        help="Expected OIDC issuer URL, e.g. https://token.actions.githubusercontent.com.",
+        show_default=False,
+    ),
+]
+OfflineOption = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        envvar="POETFLOW_VERIFY_OFFLINE",
+        help="Do not refresh the public trust root over the network (use the shipped copy).",
+    ),
+]
+
+
+def _section_and_root() -> tuple[Mapping[str, Any], Path | None, Any]:
+    """``[tool.poetflow.signing]``, the root and the workspace, when there is a workspace."""
+    from poetflow.errors import WorkspaceNotFoundError
+    from poetflow.workspace import find_root, load_workspace
+
+    options = current_options()
+    try:
+        workspace = load_workspace(find_root(Path.cwd(), options.root))
+    except WorkspaceNotFoundError:
+        return {}, None, None
+    return workspace.config.section("signing"), workspace.root, workspace
+
+
+def _artifacts(
+    workspace: Any,
+    artifacts: list[Path] | None,
+    all_: bool,
+    package: list[str] | None,
+    since: str | None,
+) -> list[Path]:
+    """The explicit files, else every selected package's sdist and wheels in dist/."""
+    from poetflow.errors import SigningSetupError, UsageError
+    from poetflow.publish.distributions import find_distributions
+    from poetflow.selection import select_packages
+
+    if artifacts:
+        if all_ or package or since:
+            raise UsageError(
+                "Give either files or a package selection (--all/--package/--since), not both."
+            )
+        return [path.resolve() for path in artifacts]
+    if workspace is None:
+        raise SigningSetupError(
+            "No monorepo found here and no files given.",
+            hint="Run inside a PoetFlow monorepo (or pass --root), or name the files.",
+        )
+    selected = select_packages(workspace, make_selection(all_, package, since))
+    paths: list[Path] = []
+    missing: list[str] = []
+    for item in selected:
+        found = (
+            find_distributions(item.path / "dist", item.name, item.version) if item.version else []
+        )
+        if not found:
+            missing.append(f"{item.name} ({item.relpath}/dist)")
+        paths.extend(distribution.path for distribution in found)
+    if missing:
+        raise SigningSetupError(
+            f"No built sdist or wheel for the current version of {', '.join(missing)}.",
+            hint="Run `poetflow build` first.",
+        )
+    return paths
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _options(
+    section: Mapping[str, Any],
+    root: Path | None,
+    trust_config: Path | None,
+    staging: bool | None,
+    offline: bool = False,
+    attestations: bool | None = None,
+) -> SigningOptions:
+    from poetflow.signing import signing_options
+
+    return signing_options(
+        section,
+        root=root,
+        trust_config=trust_config,
+        staging=staging,
+        offline=offline,
+        attestations=attestations,
+    )
+
+
+@with_global_options
+def sign(
+    artifacts: ArtifactsArgument = None,
+    all_: AllOption = False,
+    package: PackageOption = None,
+    since: SinceOption = None,
+    trust_config: TrustConfigOption = None,
+    staging: StagingOption = None,
+    attestations: AttestationsOption = None,
+) -> None:
+    """Sign built artifacts with Sigstore: a .sigstore.json bundle and a PEP 740 attestation."""
+    from poetflow.signing import describe_token, resolve_identity_token, sign_artifacts
+
+    options = current_options()
+    section, root, workspace = _section_and_root()
+    signing = _options(section, root, trust_config, staging, attestations=attestations)
+    paths = _artifacts(workspace, artifacts, all_, package, since)
+    if options.dry_run:
+        token = describe_token(resolve_identity_token(signing, os.environ))
+        payload = {
+            "dry_run": True,
+            "instance": signing.instance,
+            "identity": token.subject,
+            "issuer": token.issuer,
+            "artifacts": [str(path) for path in paths],
+        }
+        if options.json:
+            print_json(payload)
+        else:
+            print_text(
+                f"Would sign {len(paths)} file(s) with {signing.instance} as {token.subject} "
+                f"({token.issuer}):\n" + "\n".join(f"  {_shown(path)}" for path in paths)
+            )
+        return
+    signed = sign_artifacts(paths, signing, os.environ)
+    if options.json:
+        print_json(
+            {
+                "instance": signing.instance,
+                "identity": signed[0].identity if signed else None,
+                "issuer": signed[0].issuer if signed else None,
+                "artifacts": [
+                    {
+                        "artifact": str(item.artifact),
+                        "bundle": str(item.bundle),
+                        "attestation": str(item.attestation) if item.attestation else None,
+                    }
+                    for item in signed
+                ],
+            }
+        )
+        return
+    who = f" as {signed[0].identity} ({signed[0].issuer})" if signed else ""
+    print_table(
+        f"Signed {len(signed)} file(s) with {signing.instance}{who}",
+        ["artifact", "bundle", "attestation"],
+        [
+            [
+                _shown(item.artifact),
+                item.bundle.name,
+                item.attestation.name if item.attestation else "-",
+            ]
+            for item in signed
+        ],
+    )
+
+
+@with_global_options
+def verify(
+    artifacts: ArtifactsArgument = None,
+    all_: AllOption = False,
+    package: PackageOption = None,
+    since: SinceOption = None,
+    identity: IdentityOption = None,
+    issuer: IssuerOption = None,
+    trust_config: TrustConfigOption = None,
+    staging: StagingOption = None,
+    offline: OfflineOption = False,
+) -> None:
+    """Verify the Sigstore bundles (and PEP 740 attestations) of built artifacts."""
+    from poetflow.errors import VerificationFailedError
+    from poetflow.signing import verify_artifacts
+
+    options = current_options()
+    section, root, workspace = _section_and_root()
+    signing = _options(section, root, trust_config, staging, offline=offline)
+    expected_identity = identity or _text(section.get("identity"))
+    expected_issuer = issuer or _text(section.get("issuer"))
+    paths = _artifacts(workspace, artifacts, all_, package, since)
+    results = verify_artifacts(paths, expected_identity, expected_issuer, signing)
+    if options.json:
+        print_json(
+            {
+                "instance": signing.instance,
+                "identity": expected_identity,
+                "issuer": expected_issuer,
+                "ok": all(result.ok for result in results),
+                "artifacts": [
+                    {
+                        "artifact": str(result.artifact),
+                        "bundle": str(result.bundle) if result.bundle else None,
+                        "attestation": str(result.attestation) if result.attestation else None,
+                        "status": result.status,
+                        "detail": result.detail,
+                        "signer": result.identity,
+                        "signer_issuer": result.issuer,
+                    }
+                    for result in results
+                ],
+            }
+        )
+    else:
+        print_table(
+            f"Verified against {signing.instance}: {expected_identity} ({expected_issuer})",
+            ["artifact", "status", "detail"],
+            [
+                [
+                    _shown(result.artifact),
+                    result.status,
+                    result.detail or ("bundle + attestation" if result.attestation else "bundle"),
+                ]
+                for result in results
+            ],
+        )
+    failed = [result for result in results if not result.ok]
+    for result in failed:
+        logger.error("%s: %s", result.artifact.name, result.detail)
+    if failed:
+        raise VerificationFailedError(
+            f"{len(failed)} of {len(results)} artifact(s) failed verification: "
+            + "; ".join(f"{result.artifact.name}: {result.detail}" for result in failed)
+            + ".",
+            hint="Do not install or publish them; re-sign only after finding out why.",
+        )
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sign", epilog=_SIGN_EXAMPLES)(sign)
+    app.command("verify", epilog=_VERIFY_EXAMPLES)(verify)
