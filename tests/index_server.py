@@ -198,9 +198,11 @@ class FaultyProxy:
     def _choose_fault(self, key: str) -> str | None:
         plan = self.plan
         with self._lock:
+            # Roll first, always: the n-th request meets the n-th roll whatever was capped,
+            # so a seed gives the same mix of faults from run to run.
+            roll = self._rng.random()
             if self._per_request[key] >= plan.max_faults_per_request:
                 return None
-            roll = self._rng.random()
             fault = None
             for name, share in (
                 ("503", plan.error_503),
