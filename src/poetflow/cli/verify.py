@@ -156,11 +156,16 @@ def _artifacts(
         if not found:
             missing.append(f"{item.name} ({item.relpath}/dist)")
         paths.extend(distribution.path for distribution in found)
-    if missing:
+    # Packages named on the command line must be built; with the default (every package),
+    # the unbuilt ones are skipped so that `poetflow sign` after a partial build just works.
+    strict = bool(package or since)
+    if missing and (strict or not paths):
         raise SigningSetupError(
             f"No built sdist or wheel for the current version of {', '.join(missing)}.",
             hint="Run `poetflow build` first.",
         )
+    if missing:
+        logger.warning("Skipped (nothing built for the current version): %s", ", ".join(missing))
     return paths
 
 
@@ -321,7 +326,7 @@ def verify(
     if failed:
         raise VerificationFailedError(
             f"{len(failed)} of {len(results)} artifact(s) failed verification: "
-            + "; ".join(f"{result.artifact.name}: {result.detail}" for result in failed)
+            + ", ".join(result.artifact.name for result in failed)
             + ".",
             hint="Do not install or publish them; re-sign only after finding out why.",
         )
