@@ -47,12 +47,22 @@ def _changed_since(workspace: Workspace, ref: str) -> set[str]:
 
     repo = Repository.open(workspace.root)
     changed_files = repo.changed_files(ref)
+    # [tool.poetflow] shared-paths (a root lock file, shared config) count for every package.
+    shared = _shared_paths(workspace)
+    if any(_is_inside(path, folder) for path in changed_files for folder in shared):
+        return {package.name for package in workspace.packages}
     changed = {
         package.name
         for package in workspace.packages
         if any(_is_inside(path, package.relpath_from(repo.workdir)) for path in changed_files)
     }
     return changed | workspace.graph.dependents(changed)
+
+
+def _shared_paths(workspace: Workspace) -> list[str]:
+    raw = workspace.config.raw.get("shared-paths", [])
+    items = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    return [item.strip("/") for item in items if isinstance(item, str) and item.strip("/")]
 
 
 def _is_inside(path: str, folder: str) -> bool:
