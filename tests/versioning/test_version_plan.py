@@ -19,9 +19,7 @@ def _plan(run_cli: Callable[..., Any], repo: Path, *args: str) -> dict[str, Any]
     return {entry["name"]: entry for entry in json.loads(result.stdout)["packages"]}
 
 
-def test_auto_bump_gives_the_known_answers(
-    history_repo: Path, run_cli: Callable[..., Any]
-) -> None:
+def test_auto_bump_gives_the_known_answers(history_repo: Path, run_cli: Callable[..., Any]) -> None:
     before = git(history_repo, "status", "--porcelain")
     plan = _plan(run_cli, history_repo)
     got = {name: (entry["current"], entry["next"]) for name, entry in plan.items()}
@@ -109,7 +107,8 @@ def test_version_set_validates_and_refuses_downgrades(
     )
     assert ok.exit_code == 0, ok.stderr
     assert 'version = "1.0.0"' in (history_repo / "packages/core/pyproject.toml").read_text()
-    assert '__version__ = "1.0.0"' in (history_repo / "packages/core/src/core/__init__.py").read_text()
+    init = history_repo / "packages/core/src/core/__init__.py"
+    assert '__version__ = "1.0.0"' in init.read_text()
 
 
 def test_since_with_shared_paths(history_repo: Path, run_cli: Callable[..., Any]) -> None:

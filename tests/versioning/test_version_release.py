@@ -1,4 +1,4 @@
-"""A real bump: versions, constraints, version files, changelogs, commit, tags, push; and failures."""
+"""A real bump: versions, constraints, version files, changelogs, commit, tags, push; failures."""
 
 from __future__ import annotations
 
@@ -31,7 +31,13 @@ def test_bump_writes_commits_tags_and_pushes(
     git(history_repo, "remote", "add", "origin", str(remote))
     git(history_repo, "push", "-q", "origin", "main")
     result = run_cli(
-        "version", "bump", "--changelog", "--commit", "--tag", "--push", "--json",
+        "version",
+        "bump",
+        "--changelog",
+        "--commit",
+        "--tag",
+        "--push",
+        "--json",
         cwd=history_repo,
     )
     assert result.exit_code == 0, result.stderr

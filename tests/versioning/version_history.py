@@ -133,4 +133,3 @@ def build_history(repo: Path) -> Path:
     commit_file(repo, "packages/core/src/core/b.py", "d = 1", "test(core): more tests")
     git(repo, "merge", "-q", "--no-ff", "feature", "-m", "Merge branch 'feature'")
     return repo
-
