@@ -46,6 +46,9 @@ def test_publish_uploads_in_dependency_order_and_rerun_skips_everything(
     assert order.index("acme-storage") < order.index("acme-app")
     assert set(_statuses(payload).values()) == {"uploaded"}
     assert index_server.files() == EXPECTED_FILES
+    for package in payload["packages"]:
+        for item in package["files"]:  # where each file now lives on the index
+            assert item["url"] == f"{index_server.url}packages/{item['file']}"
     wheel = next(f for p in payload["packages"] for f in p["files"] if f["kind"] == "wheel")
     assert len(wheel["sha256"]) == 64
     assert wheel["size"] > 0

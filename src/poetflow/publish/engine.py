@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from poetflow.errors import PublishError
@@ -421,6 +421,7 @@ def publish_packages(
             on_event=on_event or (lambda _event: None),
         )
         results = _schedule(session, workspace, order, by_name, files)
+        results = _locate_uploads(session, results)
     finally:
         client.close()
     return PublishReport(
@@ -430,6 +431,42 @@ def publish_packages(
         duration=time.monotonic() - started,
         credentials_source=credentials.source,
     )
+
+
+def _locate_uploads(
+    session: PublishSession, results: Mapping[str, PackageResult]
+) -> dict[str, PackageResult]:
+    """Replace the project URL of each uploaded file by the file's own URL on the index.
+
+    Best effort and after all uploads, so it costs no time on the dependency chain; an
+    index that does not list the file yet (a CDN-cached page) keeps the project URL.
+    """
+    uploaded = [
+        name
+        for name, result in results.items()
+        if any(item.status == "uploaded" for item in result.files)
+    ]
+    if not uploaded:
+        return dict(results)
+    from poetflow.publish.uploader import UploadFailure
+
+    def lookup(name: str) -> tuple[str, Any]:
+        try:
+            return name, session.uploader.listing(name)
+        except UploadFailure:
+            return name, None
+
+    located = dict(results)
+    with ThreadPoolExecutor(max(1, session.options.jobs)) as pool:
+        for name, listing in pool.map(lookup, uploaded):
+            if listing is None:
+                continue
+            files = []
+            for item in results[name].files:
+                remote = listing.get(item.filename) if item.status == "uploaded" else None
+                files.append(replace(item, url=remote.url) if remote is not None else item)
+            located[name] = replace(results[name], files=tuple(files))
+    return located
 
 
 def _schedule(
