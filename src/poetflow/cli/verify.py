@@ -70,6 +70,7 @@ StagingOption = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(
         "--staging/--no-staging",
+        envvar="POETFLOW_SIGSTORE_STAGING",
         help="Use Sigstore's staging instance (testing only).",
         show_default=False,
     ),
@@ -78,6 +79,7 @@ AttestationsOption = Annotated[
     Optional[bool],  # noqa: UP045
     typer.Option(
         "--attestations/--no-attestations",
+        envvar="POETFLOW_SIGN_ATTESTATIONS",
         help="Also write a PEP 740 attestation (<file>.publish.attestation) per sdist/wheel.",
         show_default=False,
     ),
