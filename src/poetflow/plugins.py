@@ -37,6 +37,7 @@ __all__ = [
     "StageInfo",
     "available",
     "describe_plugins",
+    "forget_loaded",
     "load_group",
     "load_plugin",
     "notify_reporters",
@@ -315,6 +316,12 @@ def load_plugin(info: PluginInfo, entry_point: EntryPoint) -> LoadedPlugin:
     with _cache_lock:
         _cache[key] = loaded
     return loaded
+
+
+def forget_loaded() -> None:
+    """Drop what was loaded so the next call reads the installed entry points again."""
+    with _cache_lock:
+        _cache.clear()
 
 
 def problem_message(loaded: LoadedPlugin) -> str:

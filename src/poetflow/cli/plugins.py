@@ -72,8 +72,32 @@ class PluginCommandGroup(TyperGroup):
                 from poetflow.plugins import set_strict
 
                 set_strict(True)
-            command = load_plugin_command(name, self._plugin_entries()[name])
+            command = _loaded_or_failing(name, self._plugin_entries()[name])
         return name, command, rest
+
+
+def _loaded_or_failing(name: str, entry: Any) -> click.Command:
+    """The plugin's command, or one that raises its load error once logging is set up.
+
+    Resolving happens before the global options are applied; raising there would log
+    through whatever handler an earlier configuration left behind.
+    """
+    from poetflow.plugins import PluginError
+
+    try:
+        return load_plugin_command(name, entry)
+    except PluginError as exc:
+        error = exc
+
+    def fail() -> None:
+        raise error
+
+    return click.Command(
+        name,
+        callback=fail,
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        add_help_option=False,
+    )
 
 
 def load_plugin_command(name: str, entry: Any) -> click.Command:
