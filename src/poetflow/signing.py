@@ -439,6 +439,20 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def _hashed(path: Path) -> Any:
+    """The file's SHA-256 as sigstore's prehashed input: big sdists are streamed, not loaded."""
+    import hashlib
+
+    from sigstore.hashes import Hashed
+    from sigstore_models.common.v1 import HashAlgorithm
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest.digest())
+
+
 def _is_distribution(path: Path) -> bool:
     from packaging.utils import (
         InvalidSdistFilename,
@@ -540,7 +554,7 @@ def sign_artifacts(
             with context.signer(token, cache=True) as signer:
                 for path in paths:
                     current = path
-                    bundle = signer.sign_artifact(path.read_bytes())
+                    bundle = signer.sign_artifact(_hashed(path))
                     bundle_file = bundle_path(path)
                     _write_atomic(bundle_file, bundle.to_json())
                     attestation_file: Path | None = None
@@ -686,7 +700,7 @@ def verify_artifacts(
             bundle = Bundle.from_json(bundle_file.read_bytes())
             actual = _certificate_identity(bundle.signing_certificate)
             with _quiet_sigstore():
-                verifier.verify_artifact(path.read_bytes(), bundle, policy)
+                verifier.verify_artifact(_hashed(path), bundle, policy)
         except (SigstoreError, ValueError, OSError) as exc:
             results.append(
                 VerifyResult(
