@@ -195,7 +195,7 @@ def package_globs(root: Path, relpaths: Sequence[str]) -> tuple[str, ...]:
             globs.append(f"{parent}/*")
         else:
             globs.extend(sorted(children))
-    return tuple(globs)
+    return tuple(sorted(globs))
 
 
 def _format_regex(tag_format: str, names: Iterable[str]) -> re.Pattern[str]:

@@ -1,0 +1,97 @@
+"""What `poetflow init` infers from a repository: packages, styles, tag format, versioning."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from poetflow.init import detect_tag_format, inspect_repository, match_tag, settings_from
+
+DIAMOND = [
+    ("packages/core", "acme-core", "1.2.0", "pep621"),
+    ("packages/http", "acme_http", "0.4.1"),
+    ("packages/app", "acme-app", "0.9.0"),
+]
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        (("acme-core-v1.2.0", "acme_http-v0.4.1"), "{name}-v{version}"),
+        (("acme-core@1.2.0", "acme-http@0.4.1", "acme-app@0.9.0"), "{name}@{version}"),
+        (("acme-core/v1.2.0",), "{name}/v{version}"),
+        (("v1.0.0", "v1.1.0", "acme-core-v1.2.0"), "v{version}"),
+        (("1.0.0", "1.1.0rc1"), "{version}"),
+    ],
+)
+def test_detects_the_tag_format_most_tags_follow(tags: tuple[str, ...], expected: str) -> None:
+    guess = detect_tag_format(list(tags), ["acme-core", "acme_http", "acme-app"])
+    assert guess is not None
+    assert guess.tag_format == expected
+    assert guess.total == len(tags)
+
+
+def test_tags_naming_no_package_are_no_evidence() -> None:
+    assert detect_tag_format(["release-2024", "other-pkg-v1.0"], ["acme-core"]) is None
+    assert match_tag("acme_core-v1.2.0", "{name}-v{version}", ["acme-core"])
+    assert not match_tag("acme-core-v1.2.0", "{name}@{version}", ["acme-core"])
+
+
+def test_inspects_packages_styles_and_tags(make_monorepo: Callable[..., Path]) -> None:
+    root = make_monorepo(DIAMOND, tags=("acme-core@1.2.0", "acme-http@0.4.1"))
+    inspection = inspect_repository(root)
+    assert [p.relpath for p in inspection.packages] == [
+        "packages/app",
+        "packages/core",
+        "packages/http",
+    ]
+    assert inspection.package_globs == ("packages/*",)
+    assert inspection.styles == ("pep621", "poetry")
+    assert inspection.tag_format is not None
+    assert inspection.tag_format.tag_format == "{name}@{version}"
+    assert inspection.versioning == "independent"
+    settings = settings_from(inspection)
+    assert settings.tag_format == "{name}@{version}"
+
+
+def test_equal_versions_without_tags_mean_synchronized(
+    make_monorepo: Callable[..., Path],
+) -> None:
+    root = make_monorepo(
+        [("libs/a", "lib-a", "2.0.0"), ("libs/b", "lib-b", "2.0.0", "pep621")]
+    )
+    inspection = inspect_repository(root)
+    assert inspection.versioning == "synchronized"
+    assert "2.0.0" in inspection.versioning_reason
+    settings = settings_from(inspection)
+    assert settings.packages == ("libs/*",)
+    assert settings.tag_format == "v{version}"
+
+
+def test_one_package_without_tags_is_left_to_ask(make_monorepo: Callable[..., Path]) -> None:
+    inspection = inspect_repository(make_monorepo([("packages/solo", "solo", "0.1.0")]))
+    assert inspection.versioning is None
+    assert settings_from(inspection).versioning == "independent"
+    assert settings_from(inspection, versioning="synchronized").tag_format == "v{version}"
+
+
+def test_mixed_folders_are_listed_one_by_one(make_monorepo: Callable[..., Path]) -> None:
+    root = make_monorepo([("packages/a", "a", "1.0.0"), ("tool", "tool", "0.1.0")])
+    # A sibling that is not a Poetry package must not be swept in by a packages/* glob.
+    (root / "packages" / "js").mkdir()
+    (root / "packages" / "js" / "pyproject.toml").write_text(
+        '[tool.black]\nline-length = 100\n', encoding="utf-8"
+    )
+    inspection = inspect_repository(root)
+    assert inspection.package_globs == ("packages/a", "tool")
+
+
+def test_python_version_for_ci_follows_the_strictest_package(
+    make_monorepo: Callable[..., Path],
+) -> None:
+    root = make_monorepo([("packages/a", "a", "1.0.0")], python=">=3.13,<4")
+    assert inspect_repository(root).python_version == "3.13"
+    (root / ".python-version").write_text("3.14.1\n", encoding="utf-8")
+    assert inspect_repository(root).python_version == "3.14"
