@@ -475,9 +475,19 @@ def _is_distribution(path: Path) -> bool:
 
 def _service_failure(exc: BaseException, options: SigningOptions, artifact: Path) -> SigningError:
     """Name the service that failed and what it said; sigstore's own messages are terse."""
+    import requests
     from sigstore._internal.fulcio.client import FulcioClientError
     from sigstore._internal.rekor import RekorClientError
 
+    if isinstance(exc, requests.RequestException):
+        request = getattr(exc, "request", None)
+        url = urlsplit(getattr(request, "url", "") or "")
+        where = f"{url.scheme}://{url.netloc}" if url.netloc else "a Sigstore service"
+        return SigningError(
+            f"Signing {artifact.name} failed: {where} of {options.instance} could not be "
+            f"reached ({type(exc).__name__}).",
+            hint="Check the network and the service URLs in the signing config, then rerun.",
+        )
     cause = exc.__cause__
     status = getattr(getattr(cause, "response", None), "status_code", None)
     if isinstance(exc, FulcioClientError):

@@ -194,3 +194,21 @@ def test_expired_token_is_refused_before_contacting_the_instance(
     with pytest.raises(IdentityTokenError, match="expired"):
         sign_artifacts([wheel], _options(sigstore_double, token))
     assert len(sigstore_double.ca._service.requests) == requests_before
+
+
+def test_unreachable_transparency_log_is_named(
+    sigstore_double: SigstoreDouble, wheel: Path, tmp_path: Path
+) -> None:
+    config = json.loads(sigstore_double.trust_config.read_text())
+    config["signingConfig"]["rekorTlogUrls"][0]["url"] = "http://127.0.0.1:9"
+    broken = tmp_path / "broken_trust_config.json"
+    broken.write_text(json.dumps(config))
+    options = SigningOptions(
+        trust_config=broken, identity_token=sigstore_double.issuer.token(WORKFLOW_IDENTITY)
+    )
+    with pytest.raises(SigningError) as caught:
+        sign_artifacts([wheel], options)
+    assert caught.value.exit_code == 1
+    assert "http://127.0.0.1:9" in caught.value.message
+    assert "could not be reached" in caught.value.message
+    assert not wheel.with_name(wheel.name + ".sigstore.json").exists()
