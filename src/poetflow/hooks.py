@@ -44,11 +44,48 @@ DEFAULT_TIMEOUT = 600.0
 # Words /bin/sh runs itself: there is no program on PATH to check for them.
 _SHELL_WORDS = frozenset(
     {
-        ".", ":", "[", "alias", "break", "case", "cd", "command", "continue", "echo", "eval",
-        "exec", "exit", "export", "false", "for", "getopts", "hash", "if", "printf", "pwd",
-        "read", "readonly", "return", "set", "shift", "source", "test", "times", "trap",
-        "true", "type", "ulimit", "umask", "unalias", "unset", "until", "wait", "while",
-        "{", "(", "!",
+        ".",
+        ":",
+        "[",
+        "alias",
+        "break",
+        "case",
+        "cd",
+        "command",
+        "continue",
+        "echo",
+        "eval",
+        "exec",
+        "exit",
+        "export",
+        "false",
+        "for",
+        "getopts",
+        "hash",
+        "if",
+        "printf",
+        "pwd",
+        "read",
+        "readonly",
+        "return",
+        "set",
+        "shift",
+        "source",
+        "test",
+        "times",
+        "trap",
+        "true",
+        "type",
+        "ulimit",
+        "umask",
+        "unalias",
+        "unset",
+        "until",
+        "wait",
+        "while",
+        "{",
+        "(",
+        "!",
     }
 )
 # Parts of a variable name that mark it as a credential; hooks never see these unless
@@ -70,7 +107,11 @@ class HookFailedError(StepFailedError):
     """
 
     def __init__(
-        self, message: str, *, hint: str | None = None, hook: HookResult | None = None,
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        hook: HookResult | None = None,
         result: object = None,
     ) -> None:
         super().__init__(message, hint=hint)
@@ -171,7 +212,7 @@ def _parse_hook(key: str, value: Any, source: Path | None) -> Hook:
         )
     run = value.get("run")
     if not isinstance(run, str) or not run.strip():
-        raise ConfigError(f"{where} needs run = \"<shell command>\".")
+        raise ConfigError(f'{where} needs run = "<shell command>".')
     cwd = value.get("cwd")
     if cwd is not None and not isinstance(cwd, str):
         raise ConfigError(f"{where}: cwd must be a path string, not {cwd!r}.")
@@ -343,8 +384,14 @@ def run_hook(hook: Hook, invocation: HookInvocation) -> HookResult:
     cwd = _hook_cwd(hook, invocation)
     name = invocation.package.name if invocation.package else None
     if invocation.dry_run:
-        return HookResult(hook.key, name, mask(hook.run), cwd, "would run",
-                          continue_on_error=hook.continue_on_error)
+        return HookResult(
+            hook.key,
+            name,
+            mask(hook.run),
+            cwd,
+            "would run",
+            continue_on_error=hook.continue_on_error,
+        )
     process = run_process(
         ["/bin/sh", "-c", hook.run],
         cwd=cwd,

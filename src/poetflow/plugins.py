@@ -358,9 +358,7 @@ def load_group(group: str) -> list[LoadedPlugin]:
 def describe_plugins(groups: Sequence[str] = GROUPS) -> list[LoadedPlugin]:
     """Every installed plugin of ``groups``, loaded to report its status (``poetflow plugins``)."""
     return [
-        load_plugin(info, entry_point)
-        for group in groups
-        for info, entry_point in available(group)
+        load_plugin(info, entry_point) for group in groups for info, entry_point in available(group)
     ]
 
 

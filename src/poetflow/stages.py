@@ -133,9 +133,7 @@ class StageHooks:
             ok = succeeded(result) if succeeded is not None else True
             if ok:
                 produced = tuple(result_artifacts(result)) if result_artifacts else ()
-                after = dataclasses.replace(
-                    invocation, artifacts=produced or invocation.artifacts
-                )
+                after = dataclasses.replace(invocation, artifacts=produced or invocation.artifacts)
                 try:
                     self._run_hooks(after, f"post-{self.stage}")
                 except HookFailedError as exc:

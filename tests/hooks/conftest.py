@@ -18,6 +18,7 @@ def init_repo(root: Path) -> Path:
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
     return root
 
+
 _PACKAGE = """\
 [project]
 name = "{name}"

@@ -261,7 +261,7 @@ def test_post_hooks_do_not_run_when_the_stage_failed(hooked_repo: Callable[..., 
 
 
 def test_dry_run_lists_hooks_without_running_them(hooked_repo: Callable[..., Path]) -> None:
-    root = hooked_repo(f"pre-build = [{json.dumps(RECORD)}]\npost-build = [\"exit 9\"]\n")
+    root = hooked_repo(f'pre-build = [{json.dumps(RECORD)}]\npost-build = ["exit 9"]\n')
     workspace = load_workspace(root)
     core = workspace.get("core")
     hooks = StageHooks(workspace, "build", [core], dry_run=True)

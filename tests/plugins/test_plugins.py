@@ -30,7 +30,7 @@ def greet(name: str = "world") -> None:
     typer.echo(f"hello {name} from a plugin")
 '''
 
-STAGE_MODULE = '''
+STAGE_MODULE = """
 import json, os
 
 EVENTS = []
@@ -55,16 +55,16 @@ class Collector:
 
     def report(self, event):
         EVENTS.append(("report", event.kind, event.stage, event.package, event.ok))
-'''
+"""
 
-NEXT_MAJOR = '''
+NEXT_MAJOR = """
 class Future:
     name = "future"
     api_version = "2.0"
 
     def report(self, event):
         raise AssertionError("an incompatible plugin must never be called")
-'''
+"""
 
 
 def _install_good(plugin_site: Callable[..., Path]) -> None:
