@@ -13,7 +13,7 @@ from sigstore_double import SigstoreDouble
 from sigstore_double.oidc import OidcIssuer
 
 from conftest import WORKFLOW_IDENTITY
-from poetflow.errors import IdentityTokenError, SigningError
+from poetflow.errors import IdentityTokenError, SigningError, SigningSetupError
 from poetflow.signing import SigningOptions, sign_artifacts, verify_artifacts
 
 
@@ -212,3 +212,22 @@ def test_unreachable_transparency_log_is_named(
     assert "http://127.0.0.1:9" in caught.value.message
     assert "could not be reached" in caught.value.message
     assert not wheel.with_name(wheel.name + ".sigstore.json").exists()
+
+
+def test_bare_trusted_root_verifies_but_cannot_sign(
+    sigstore_double: SigstoreDouble, signed_wheel: Path, tmp_path: Path
+) -> None:
+    root_only = tmp_path / "trusted_root.json"
+    root_only.write_text(
+        json.dumps(json.loads(sigstore_double.trust_config.read_text())["trustedRoot"])
+    )
+    options = SigningOptions(
+        trust_config=root_only, identity_token=sigstore_double.issuer.token(WORKFLOW_IDENTITY)
+    )
+    (result,) = verify_artifacts(
+        [signed_wheel], WORKFLOW_IDENTITY, sigstore_double.issuer.url, options
+    )
+    assert result.ok, result.detail
+    with pytest.raises(SigningSetupError, match="is not a ClientTrustConfig") as caught:
+        sign_artifacts([signed_wheel], options)
+    assert "signing config" in str(caught.value.hint)
