@@ -16,11 +16,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from poetflow.errors import PublishError
+from poetflow.index import IndexClient
 from poetflow.publish.artifacts import build_distributions, collect_distributions
 from poetflow.publish.credentials import Credentials, TrustedPublishing, resolve_credentials
 from poetflow.publish.distributions import Distribution
 from poetflow.publish.repositories import Repository, resolve_repository
 from poetflow.publish.retry import RetryPolicy
+from poetflow.publish.uploader import Listing, Uploader, UploadFailure
 from poetflow.workspace import Package, Workspace
 
 __all__ = [
@@ -172,14 +174,14 @@ class PublishSession:
     repository: Repository
     credentials: Credentials
     options: PublishOptions
-    uploader: Any  # poetflow.publish.uploader.Uploader (imported lazily with requests)
+    uploader: Uploader
     on_event: EventCallback
 
     # Index lookups started ahead of time: they do not depend on publish order, so a long
     # dependency chain waits only for uploads, not for a lookup per package as well.
-    prefetched: dict[str, Future[Any]] = field(default_factory=dict)
+    prefetched: dict[str, Future[Listing]] = field(default_factory=dict)
 
-    def listing(self, name: str) -> Any:
+    def listing(self, name: str) -> Listing:
         """The package's files on the index (a ``Listing``), prefetched when possible."""
         future = self.prefetched.pop(name, None)
         if future is not None:
@@ -238,8 +240,6 @@ def publish_package(
     The index is read once; files already there with the same sha256 are skipped, a
     file there with other content fails the package before anything of it is uploaded.
     """
-    from poetflow.publish.uploader import UploadFailure
-
     started = time.monotonic()
     session.emit(PublishEvent("package-started", package.name))
     if not distributions:
@@ -336,7 +336,7 @@ def _mint_if_trusted(
     resolved: Credentials | TrustedPublishing,
     repository: Repository,
     env: Mapping[str, str],
-    client: Any,
+    client: IndexClient,
 ) -> Credentials:
     if isinstance(resolved, TrustedPublishing):
         from poetflow.publish.trusted import mint_upload_token
@@ -392,9 +392,6 @@ def publish_packages(
     ``distributions`` (by package name) overrides what ``dist/`` holds, e.g. the
     artifacts a build just reported.
     """
-    from poetflow.index import IndexClient
-    from poetflow.publish.uploader import Uploader
-
     started = time.monotonic()
     env = os.environ if options.env is None else options.env
     repository = resolve_repository(workspace, options.repository, options.repository_url, env)
@@ -448,9 +445,8 @@ def _locate_uploads(
     ]
     if not uploaded:
         return dict(results)
-    from poetflow.publish.uploader import UploadFailure
 
-    def lookup(name: str) -> tuple[str, Any]:
+    def lookup(name: str) -> tuple[str, Listing | None]:
         try:
             return name, session.uploader.listing(name)
         except UploadFailure:
