@@ -13,7 +13,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sigstore_double import GitHubOidcEndpoint, SigstoreDouble
 
-PUBLISHED = Path("/work/shared/fixtures/sigstore")
+# Real bundles published by sigstore-python (Apache-2.0 test data; see its README.md).
+PUBLISHED = Path(__file__).resolve().parent / "fixtures" / "published"
 WORKFLOW_IDENTITY = "https://github.com/acme/demo/.github/workflows/release.yml@refs/heads/main"
 WHEEL_NAME = "rfc8785-0.1.2-py3-none-any.whl"
 
@@ -39,8 +40,6 @@ def github_oidc(sigstore_double: SigstoreDouble) -> Iterator[GitHubOidcEndpoint]
 @pytest.fixture
 def published(tmp_path: Path) -> Path:
     """A writable copy of the real, published sigstore bundles (read-only in the share)."""
-    if not PUBLISHED.is_dir():
-        pytest.skip(f"{PUBLISHED} (published sigstore bundles) is not available")
     target = tmp_path / "published"
     shutil.copytree(PUBLISHED, target)
     for path in target.iterdir():
@@ -51,8 +50,6 @@ def published(tmp_path: Path) -> Path:
 @pytest.fixture
 def wheel(tmp_path: Path) -> Path:
     """A real wheel (rfc8785 0.1.2) to sign, under its proper file name."""
-    if not PUBLISHED.is_dir():
-        pytest.skip(f"{PUBLISHED} (published sigstore bundles) is not available")
     target = tmp_path / "dist" / WHEEL_NAME
     target.parent.mkdir()
     shutil.copyfile(PUBLISHED / "bundle_v3_github.whl", target)
