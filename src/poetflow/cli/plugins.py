@@ -38,14 +38,19 @@ class PluginCommandGroup(TyperGroup):
     command is run (or asked for its own ``--help``). A built-in name always wins.
     """
 
-    def _plugin_entries(self) -> dict[str, Any]:
-        from poetflow.plugins import COMMANDS, available
+    _entries: dict[str, Any] | None = None
 
-        entries: dict[str, Any] = {}
-        for info, entry_point in available(COMMANDS):
-            if info.name not in self.commands and info.name not in entries:
-                entries[info.name] = (info, entry_point)
-        return entries
+    def _plugin_entries(self) -> dict[str, Any]:
+        # One scan of the installed distributions per process: it is most of the cost.
+        if self._entries is None:
+            from poetflow.plugins import COMMANDS, available
+
+            entries: dict[str, Any] = {}
+            for info, entry_point in available(COMMANDS):
+                if info.name not in self.commands and info.name not in entries:
+                    entries[info.name] = (info, entry_point)
+            self._entries = entries
+        return self._entries
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*super().list_commands(ctx), *sorted(self._plugin_entries())]
