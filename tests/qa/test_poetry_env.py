@@ -122,7 +122,7 @@ def test_generated_monorepo_runs_in_poetry_envs(run_cli: Run, tmp_path: Path) ->
 def test_shared_env_holds_every_member_editable_and_is_reused(
     demo_repo: Path, run_cli: Run
 ) -> None:
-    first = run_cli("test", "--env", "shared", "--json", cwd=demo_repo)
+    first = run_cli("test", "--env", "shared", "--jobs", "2", "--json", cwd=demo_repo)
     assert first.exit_code == 0, first.stdout + first.stderr
     actions = [p["install"]["action"] for p in json.loads(first.stdout)["packages"]]
     assert sorted(actions) == ["installed", "skipped", "skipped", "skipped"]

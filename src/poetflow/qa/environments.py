@@ -171,16 +171,20 @@ class PoetryEnvironment:
         lock = (package.path / "poetry.lock").read_bytes()
         return _digest(lock, package.pyproject.read_bytes(), python)
 
-    def _reusable(self, package: Package, stamp: _Stamp | None) -> bool:
+    def _reusable(self, package: Package) -> _Stamp | None:
+        """The stamp of the last install when its inputs still hold, else None."""
+        stamp = _Stamp.read(self._stamps / f"{package.name}.json")
         if stamp is None or not stamp.env.is_dir():
-            return False
+            return None
         python = _venv_python_version(stamp.env)
-        return python == stamp.python and self._inputs(package, python) == stamp.inputs
+        if python != stamp.python or self._inputs(package, python) != stamp.inputs:
+            return None
+        return stamp
 
     def plan(self, package: Package) -> str:
         if not (package.path / "poetry.lock").is_file():
             return "poetry lock + poetry install"
-        if self._reusable(package, _Stamp.read(self._stamps / f"{package.name}.json")):
+        if self._reusable(package) is not None:
             return "reuse (inputs unchanged)"
         return "poetry install"
 
@@ -202,10 +206,8 @@ class PoetryEnvironment:
             notes.append(
                 f"{package.relpath}/poetry.lock was missing: created it with `poetry lock`"
             )
-        stamp_path = self._stamps / f"{package.name}.json"
-        stamp = _Stamp.read(stamp_path)
-        if self._reusable(package, stamp):
-            assert stamp is not None
+        stamp = self._reusable(package)
+        if stamp is not None:
             return PreparedEnvironment(
                 bin_dirs=(_bin_dir(stamp.env),),
                 variables={"VIRTUAL_ENV": str(stamp.env)},
@@ -243,7 +245,9 @@ class PoetryEnvironment:
                 notes=["use --env current to test in the interpreter PoetFlow runs in"],
             )
         state_dir(self.workspace.root)
-        _Stamp(self._inputs(package, python), env, python).write(stamp_path)
+        _Stamp(self._inputs(package, python), env, python).write(
+            self._stamps / f"{package.name}.json"
+        )
         return PreparedEnvironment(
             bin_dirs=(_bin_dir(env),),
             variables={"VIRTUAL_ENV": str(env)},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -74,8 +75,14 @@ class _Context:
         self.base = workspace_settings(workspace)
         self.results_dir = state_dir(workspace.root, create=False) / "test-results"
         self._environments: dict[str, TestEnvironment] = {}
+        # Workers ask concurrently; two SharedEnvironment objects would build twice.
+        self._lock = threading.Lock()
 
     def environment(self, kind: EnvironmentKind) -> TestEnvironment:
+        with self._lock:
+            return self._environment(kind)
+
+    def _environment(self, kind: EnvironmentKind) -> TestEnvironment:
         if kind not in self._environments:
             if kind == "poetry":
                 self._environments[kind] = PoetryEnvironment(self.workspace, self.poetry)
