@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 GENERATED_PAGES = ("reference/cli.md", "reference/errors.md", "reference/report-schema.md")
-_SCHEMA = Path(__file__).resolve().parents[1] / "src" / "poetflow" / "schemas" / "report.schema.json"
+_SCHEMA = Path(__file__).resolve().parents[1] / "src/poetflow/schemas/report.schema.json"
 
 
 def _root_command() -> click.Command:
