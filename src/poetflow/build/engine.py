@@ -41,6 +41,7 @@ from poetflow.build.staging import rewrite_pyproject, stage, staging_directory
 from poetflow.build.verify import verify_artifact
 from poetflow.errors import PoetFlowError
 from poetflow.metadata import canonical_name
+from poetflow.stages import StageHooks
 from poetflow.workspace import Package, Workspace
 
 __all__ = ["BuildVerificationError", "build_packages"]
@@ -68,6 +69,7 @@ class _Context:
     internal: frozenset[str]
     settings: tuple[str, ...]
     emit: EventCallback
+    hooks: StageHooks
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,10 @@ def build_packages(
     epoch = options.source_date_epoch
     if epoch is None:
         epoch = environment_epoch()
+    # pre-/post-build hooks and plugins; a hook whose program is missing is exit 2 here.
+    hooks = StageHooks(
+        workspace, "build", [workspace.by_name[n] for n in order], dry_run=options.dry_run
+    )
     context = _Context(
         workspace=workspace,
         options=options,
@@ -108,14 +114,17 @@ def build_packages(
         internal=frozenset(member.name for member in workspace.packages),
         settings=_settings(epoch),
         emit=emit,
+        hooks=hooks,
     )
     emit(BuildEvent("planned", total=len(order)))
     results = _schedule(context, order)
-    return BuildReport(
+    report = BuildReport(
         packages=tuple(results[name] for name in order),
         duration=time.monotonic() - started,
         dry_run=options.dry_run,
     )
+    hooks.finish(report, report.ok)
+    return report
 
 
 def _settings(epoch: int | None) -> tuple[str, ...]:
@@ -184,7 +193,8 @@ def _build_one(context: _Context, package: Package) -> PackageBuild:
     started = time.monotonic()
     context.emit(BuildEvent("started", package.name))
     version = package.version or ""
-    try:
+
+    def build() -> PackageBuild:
         plan = _plan(context, package)
         if plan.reason is None and plan.stored is not None:
             result = PackageBuild(
@@ -217,6 +227,15 @@ def _build_one(context: _Context, package: Package) -> PackageBuild:
                 reason=plan.reason or "",
                 backend=plan.backend,
             )
+        return result
+
+    try:
+        result = context.hooks.run(
+            package,
+            build,
+            result_artifacts=lambda built: [artifact.path for artifact in built.artifacts],
+            succeeded=lambda built: built.ok,
+        )
     except PoetFlowError as exc:
         result = _failed(package, started, str(exc))
     except Exception as exc:  # a crash in one package must not take the others down
