@@ -146,10 +146,21 @@ class StageHooks:
         self._record(package.name, ok, result, "")
         return result
 
-    def finish(self, report: Mapping[str, Any], ok: bool) -> None:
-        """Tell reporter plugins the stage is over; ``report`` is the stage's JSON report."""
+    def finish(self, report: object, ok: bool) -> None:
+        """Tell reporter plugins the stage is over; ``report`` is the stage's report.
+
+        A mapping is passed on as is; a result object through its ``to_dict()`` or as a
+        dataclass turned into JSON-ready data.
+        """
+        data = report if isinstance(report, Mapping) else _jsonable(report)
         notify_reporters(
-            ReportEvent("stage-finished", self.stage, ok, dry_run=self.dry_run, data=report),
+            ReportEvent(
+                "stage-finished",
+                self.stage,
+                ok,
+                dry_run=self.dry_run,
+                data=data if isinstance(data, Mapping) else {"report": data},
+            ),
             self._reporters,
         )
 
