@@ -1,0 +1,422 @@
+"""The run report: ``poetflow-report.json`` (versioned schema) and its Markdown summary.
+
+Schema: ``poetflow/schemas/report.schema.json``. ``schema_version`` changes only when a
+field is removed or changes meaning; readers must ignore fields they do not know.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from poetflow.errors import UsageError
+
+__all__ = [
+    "DEFAULT_REPORT_DIR",
+    "REPORT_FILENAME",
+    "SCHEMA_VERSION",
+    "SUMMARY_FILENAME",
+    "ArtifactRecord",
+    "PackageRecord",
+    "ReportError",
+    "RunReport",
+    "StageRecord",
+    "TestCounts",
+    "artifact_record",
+    "ci_outputs",
+    "read_report",
+    "render_markdown",
+    "schema_path",
+    "write_report",
+]
+
+SCHEMA_VERSION = 1
+REPORT_FILENAME = "poetflow-report.json"
+SUMMARY_FILENAME = "poetflow-summary.md"
+DEFAULT_REPORT_DIR = Path(".poetflow")
+
+RunStatus = Literal["succeeded", "failed", "error"]
+StageStatus = Literal["succeeded", "failed", "skipped"]
+
+
+class ReportError(UsageError):
+    """A report file cannot be read: missing, not JSON, or a schema version we do not know."""
+
+
+@dataclass(frozen=True)
+class TestCounts:
+    """Test case counts of one package, as its JUnit XML reports them."""
+
+    __test__ = False
+
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+    @property
+    def passed(self) -> int:
+        return self.tests - self.failures - self.errors - self.skipped
+
+
+@dataclass(frozen=True)
+class StageRecord:
+    """One stage for one package (or for the whole run): status, duration, a short detail."""
+
+    name: str
+    status: str  # per package: stage-specific (passed, built, uploaded, skipped, failed, ...)
+    duration: float = 0.0
+    detail: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("failed", "error")
+
+
+@dataclass(frozen=True)
+class ArtifactRecord:
+    """A built file: path relative to the monorepo root, size, sha256, where it was uploaded."""
+
+    path: str
+    sha256: str
+    size: int
+    published_to: tuple[str, ...] = ()
+    signed: bool = False
+
+
+@dataclass(frozen=True)
+class PackageRecord:
+    """Everything the run did to one package."""
+
+    name: str
+    path: str
+    version_before: str | None
+    version_after: str | None
+    stages: tuple[StageRecord, ...] = ()
+    artifacts: tuple[ArtifactRecord, ...] = ()
+    tests: TestCounts | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(stage.failed for stage in self.stages)
+
+    @property
+    def published_to(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for artifact in self.artifacts:
+            for where in artifact.published_to:
+                seen.setdefault(where, None)
+        return tuple(seen)
+
+    @property
+    def released(self) -> bool:
+        return bool(self.published_to)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One PoetFlow run: the command, its outcome, the pipeline stages and every package."""
+
+    command: str
+    status: RunStatus
+    exit_code: int
+    packages: tuple[PackageRecord, ...] = ()
+    stages: tuple[StageRecord, ...] = ()
+    dry_run: bool = False
+    duration: float = 0.0
+    root: str = ""
+    started_at: str = field(default_factory=_now)
+    ci: Mapping[str, str] = field(default_factory=dict)
+    junit: tuple[str, ...] = ()
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def released(self) -> tuple[PackageRecord, ...]:
+        return tuple(package for package in self.packages if package.released)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "command": self.command,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "dry_run": self.dry_run,
+            "started_at": self.started_at,
+            "duration": round(self.duration, 3),
+            "root": self.root,
+            "ci": dict(self.ci),
+            "junit": list(self.junit),
+            "stages": [_stage_dict(stage) for stage in self.stages],
+            "packages": [_package_dict(package) for package in self.packages],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunReport:
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ReportError(
+                f"The run report has schema_version {version!r}; this PoetFlow reads "
+                f"version {SCHEMA_VERSION}.",
+                hint="Read it with the PoetFlow version that wrote it.",
+            )
+        return cls(
+            command=str(data["command"]),
+            status=data["status"],
+            exit_code=int(data["exit_code"]),
+            packages=tuple(_package_from(item) for item in data.get("packages", ())),
+            stages=tuple(_stage_from(item) for item in data.get("stages", ())),
+            dry_run=bool(data.get("dry_run", False)),
+            duration=float(data.get("duration", 0.0)),
+            root=str(data.get("root", "")),
+            started_at=str(data.get("started_at", "")),
+            ci=dict(data.get("ci", {})),
+            junit=tuple(data.get("junit", ())),
+        )
+
+
+def _stage_dict(stage: StageRecord) -> dict[str, Any]:
+    return {
+        "name": stage.name,
+        "status": stage.status,
+        "duration": round(stage.duration, 3),
+        "detail": stage.detail,
+    }
+
+
+def _stage_from(data: Mapping[str, Any]) -> StageRecord:
+    return StageRecord(
+        str(data["name"]),
+        str(data["status"]),
+        float(data.get("duration", 0.0)),
+        str(data.get("detail", "")),
+    )
+
+
+def _package_dict(package: PackageRecord) -> dict[str, Any]:
+    return {
+        "name": package.name,
+        "path": package.path,
+        "version_before": package.version_before,
+        "version_after": package.version_after,
+        "status": "failed" if package.failed else "succeeded",
+        "stages": [_stage_dict(stage) for stage in package.stages],
+        "artifacts": [
+            {
+                "path": artifact.path,
+                "sha256": artifact.sha256,
+                "size": artifact.size,
+                "published_to": list(artifact.published_to),
+                "signed": artifact.signed,
+            }
+            for artifact in package.artifacts
+        ],
+        "published_to": list(package.published_to),
+        "tests": None
+        if package.tests is None
+        else {
+            "tests": package.tests.tests,
+            "failures": package.tests.failures,
+            "errors": package.tests.errors,
+            "skipped": package.tests.skipped,
+        },
+    }
+
+
+def _package_from(data: Mapping[str, Any]) -> PackageRecord:
+    tests = data.get("tests")
+    return PackageRecord(
+        name=str(data["name"]),
+        path=str(data["path"]),
+        version_before=data.get("version_before"),
+        version_after=data.get("version_after"),
+        stages=tuple(_stage_from(item) for item in data.get("stages", ())),
+        artifacts=tuple(
+            ArtifactRecord(
+                path=str(item["path"]),
+                sha256=str(item["sha256"]),
+                size=int(item["size"]),
+                published_to=tuple(item.get("published_to", ())),
+                signed=bool(item.get("signed", False)),
+            )
+            for item in data.get("artifacts", ())
+        ),
+        tests=None if tests is None else TestCounts(**tests),
+    )
+
+
+def artifact_record(
+    path: Path, root: Path, *, published_to: Sequence[str] = (), signed: bool = False
+) -> ArtifactRecord:
+    """Hash a built file (streamed: wheels can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    try:
+        shown = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        shown = str(path)
+    return ArtifactRecord(
+        shown, digest.hexdigest(), path.stat().st_size, tuple(published_to), signed
+    )
+
+
+def _atomic_write(target: Path, text: str) -> None:
+    # Temp file in the same folder + rename: a reader (a CI step, a hook) never sees half a file.
+    with tempfile.NamedTemporaryFile(
+        "w",
+        dir=target.parent,
+        prefix=f".{target.name}.",
+        suffix=".tmp",
+        delete=False,
+        encoding="utf-8",
+    ) as handle:
+        handle.write(text)
+    os.replace(handle.name, target)
+
+
+def write_report(report: RunReport, directory: Path = DEFAULT_REPORT_DIR) -> Path:
+    """Write ``poetflow-report.json`` and ``poetflow-summary.md`` into ``directory``."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        target = directory / REPORT_FILENAME
+        _atomic_write(target, json.dumps(report.to_dict(), indent=2) + "\n")
+        _atomic_write(directory / SUMMARY_FILENAME, render_markdown(report))
+    except OSError as exc:
+        raise ReportError(
+            f"Cannot write the run report to {directory}: {exc.strerror or exc}.",
+            hint="Point --report-dir at a writable folder.",
+        ) from exc
+    return target
+
+
+def read_report(path: Path) -> RunReport:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ReportError(f"No run report at {path}.") from exc
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"The run report {path} is not readable JSON: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise ReportError(f"The run report {path} is not a JSON object.")
+    return RunReport.from_dict(data)
+
+
+def schema_path() -> Path:
+    """The JSON Schema of the report (shipped inside the package)."""
+    return Path(__file__).resolve().parent / "schemas" / "report.schema.json"
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+_ICONS = {"succeeded": "✅", "failed": "❌", "error": "❌"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _version_cell(package: PackageRecord) -> str:
+    before, after = package.version_before or "-", package.version_after or "-"
+    return f"{before} → **{after}**" if before != after else before
+
+
+def _tests_cell(package: PackageRecord) -> str:
+    counts = package.tests
+    if counts is None:
+        return "-"
+    bad = counts.failures + counts.errors
+    text = f"{counts.passed}/{counts.tests} passed"
+    return f"{text}, {bad} failed" if bad else text
+
+
+def _artifacts_cell(package: PackageRecord) -> str:
+    if not package.artifacts:
+        return "-"
+    return "<br>".join(f"`{Path(a.path).name}`" for a in package.artifacts)
+
+
+def render_markdown(report: RunReport) -> str:
+    """The job summary: one table row per package, then the failures with their details."""
+    icon = _ICONS.get(report.status, "")
+    dry = " (dry run)" if report.dry_run else ""
+    lines = [
+        f"## {icon} PoetFlow `{_cell(report.command)}`{dry}: {report.status}".replace("  ", " "),
+        "",
+    ]
+    if report.stages:
+        lines.append(
+            "Stages: "
+            + ", ".join(f"{s.name} {s.status} ({s.duration:.1f}s)" for s in report.stages)
+        )
+        lines.append("")
+    if report.packages:
+        lines += [
+            "| Package | Version | Tests | Artifacts | Published | Signed | Status |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for package in report.packages:
+            signed = (
+                "yes" if package.artifacts and all(a.signed for a in package.artifacts) else "-"
+            )
+            published = "<br>".join(_cell(where) for where in package.published_to) or "-"
+            status = "❌ failed" if package.failed else "✅"
+            lines.append(
+                f"| {_cell(package.name)} | {_version_cell(package)} | {_tests_cell(package)} "
+                f"| {_artifacts_cell(package)} | {published} | {signed} | {status} |"
+            )
+    else:
+        lines.append("No packages were selected.")
+    failures = [
+        (package.name, stage)
+        for package in report.packages
+        for stage in package.stages
+        if stage.failed
+    ]
+    failures += [("(run)", stage) for stage in report.stages if stage.failed]
+    if failures:
+        lines += ["", "### Failures", ""]
+        for name, stage in failures:
+            detail = f": {_cell(stage.detail)}" if stage.detail else ""
+            lines.append(f"- **{_cell(name)}** — {stage.name} {stage.status}{detail}")
+    lines += ["", f"_{report.duration:.1f}s · exit code {report.exit_code}_", ""]
+    from poetflow.masking import mask
+
+    return mask("\n".join(lines))
+
+
+# --- CI outputs ----------------------------------------------------------------------------
+
+
+def ci_outputs(report: RunReport | None, report_file: Path | None) -> dict[str, str]:
+    """The action outputs (also the GitLab dotenv values): plain strings, JSON where a list."""
+    packages: Iterable[PackageRecord] = report.packages if report else ()
+    released = report.released if report else ()
+    return {
+        "released": "true" if released else "false",
+        "packages": json.dumps([package.name for package in packages]),
+        "versions": json.dumps(
+            {package.name: package.version_after for package in (report.packages if report else ())}
+        ),
+        "released-packages": json.dumps([package.name for package in released]),
+        "matrix": json.dumps(
+            {
+                "include": [
+                    {"package": package.name, "path": package.path}
+                    for package in (report.packages if report else ())
+                ]
+            }
+        ),
+        "report": str(report_file) if report_file else "",
+    }

