@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -26,6 +26,7 @@ __all__ = [
     "ci_template_dir",
     "config_table",
     "detect_tag_format",
+    "existing_settings",
     "inspect_repository",
     "match_tag",
     "plan_ci_files",
@@ -126,6 +127,11 @@ class PlannedFile:
     exists: bool
     description: str
     replaces_config: bool = False
+
+    @property
+    def unchanged(self) -> bool:
+        """Writing would leave the file exactly as it is."""
+        return self.exists and self.path.read_text(encoding="utf-8") == self.content
 
 
 # -- inspecting ---------------------------------------------------------------------------
@@ -251,6 +257,19 @@ def _python_version(root: Path, packages: Sequence[FoundPackage]) -> str:
     return f"{chosen[0]}.{chosen[1]}"
 
 
+def _default_branch(repo: Any) -> str:
+    """The release branch: ``main`` or ``master`` when one exists, else the current one."""
+    from poetflow.errors import GitError
+
+    for candidate in ("main", "master"):
+        try:
+            repo.resolve(f"refs/heads/{candidate}")
+        except GitError:
+            continue
+        return candidate
+    return str(repo.current_branch() or "main")
+
+
 def _git_facts(root: Path) -> tuple[list[str], str | None, str]:
     """Tag names, the ``owner/name`` of origin, and the current branch (``main`` unknown)."""
     from poetflow.errors import GitError
@@ -263,8 +282,7 @@ def _git_facts(root: Path) -> tuple[list[str], str | None, str]:
     tags = [tag.name for tag in repo.tags()]
     remote = repo.remote_url()
     match = _REMOTE_RE.search(remote) if remote else None
-    branch = repo.current_branch() or "main"
-    return tags, match.group("slug") if match else None, branch
+    return tags, match.group("slug") if match else None, _default_branch(repo)
 
 
 def _infer_versioning(
@@ -346,6 +364,23 @@ def settings_from(
     )
 
 
+def existing_settings(inspection: Inspection) -> InitSettings | None:
+    """The settings of the ``[tool.poetflow]`` table already there (None when there is none)."""
+    from poetflow.config import parse_config
+
+    if inspection.existing_config is None:
+        return None
+    config = parse_config(inspection.existing_config, inspection.pyproject)
+    test = config.section("test").get("commands", ["pytest -q"])
+    return InitSettings(
+        packages=config.packages,
+        versioning=config.versioning,
+        tag_format=config.tag_format,
+        internal_constraint=config.internal_constraint,
+        test_commands=tuple(test) if isinstance(test, list) else ("pytest -q",),
+    )
+
+
 # -- writing ------------------------------------------------------------------------------
 
 
@@ -412,15 +447,19 @@ def ci_template_dir() -> Path:
     )
 
 
-# Where each CI reads its pipeline from: template file name -> path in the user's repository.
+# Where each CI reads its pipeline from: template path -> path in the user's repository.
 _CI_TARGETS: Mapping[str, str] = {
     "github": ".github/workflows/{file}",
     "gitlab": "{file}",
     "jenkins": "{file}",
 }
-_CI_RENAMES: Mapping[str, Mapping[str, str]] = {
-    "gitlab": {"gitlab-ci.yml": ".gitlab-ci.yml"},
-}
+# Template folders that are not copied: gitlab/templates/ holds the CI/CD component that
+# PoetFlow's own repository publishes to the GitLab catalog, not a file of the user's repo.
+_CI_EXCLUDED: Mapping[str, tuple[str, ...]] = {"gitlab": ("templates/",)}
+# The values the shipped templates are written with, replaced by the repository's own.
+_TEMPLATE_BRANCH = "main"
+_TEMPLATE_REPOSITORY = "pypi"
+_TEMPLATE_TAG_GLOB = "*-v*"
 
 
 @dataclass(frozen=True)
@@ -429,7 +468,8 @@ class _CiContext:
     repository_slug: str | None
     default_branch: str
     package_globs: tuple[str, ...]
-    replacements: Mapping[str, str] = field(default_factory=dict)
+    tag_format: str
+    publish_repository: str | None
 
 
 def _template_files(kind: str) -> list[tuple[Path, str]]:
@@ -438,65 +478,78 @@ def _template_files(kind: str) -> list[tuple[Path, str]]:
     if not base.is_dir():
         raise UsageError(
             f"No CI templates for {kind!r} in {ci_template_dir()}.",
-            hint=f"Choose one of {', '.join(CI_KINDS)}.",
+            hint="Reinstall PoetFlow from a wheel built with its ci-templates/ folder.",
         )
     files = []
-    renames = _CI_RENAMES.get(kind, {})
     for template in sorted(base.rglob("*")):
+        relative = template.relative_to(base).as_posix()
         if not template.is_file() or template.name.startswith("README"):
             continue
-        relative = template.relative_to(base).as_posix()
-        target = renames.get(relative, _CI_TARGETS[kind].format(file=relative))
-        files.append((template, target))
+        if relative.startswith(_CI_EXCLUDED.get(kind, ())):
+            continue
+        files.append((template, _CI_TARGETS[kind].format(file=relative)))
     return files
 
 
-def adapt_template(text: str, context: _CiContext) -> str:
-    """Fill a template for one repository.
+def _tag_glob(tag_format: str) -> str:
+    return tag_format.replace("{name}", "*").replace("{version}", "*")
 
-    Placeholders ``{{ python_version }}``, ``{{ repository }}``, ``{{ default_branch }}``
-    and ``{{ packages }}`` are replaced; so are the concrete values the templates ship with
-    (a Python version in ``python-version:``/``python:X.Y`` images, the ``main`` branch).
+
+def adapt_template(text: str, context: _CiContext) -> str:
+    """Fill a CI template for one repository.
+
+    Placeholders ``{{ python_version }}``, ``{{ repository }}``, ``{{ default_branch }}``,
+    ``{{ packages }}`` and ``{{ tag_glob }}`` are replaced, and so are the concrete values
+    the shipped templates are written with: the Python version (``python-version:``,
+    ``python:X.Y`` images), the ``main`` branch, the ``*-v*`` release tag pattern and the
+    ``pypi`` repository.
     """
     values = {
         "python_version": context.python_version,
         "repository": context.repository_slug or "OWNER/REPOSITORY",
         "default_branch": context.default_branch,
         "packages": " ".join(context.package_globs),
+        "tag_glob": _tag_glob(context.tag_format),
     }
     for key, value in values.items():
         text = re.sub(r"\{\{\s*" + key + r"\s*\}\}", value, text)
-    text = re.sub(
-        r"(python-version:\s*[\"']?)\d+\.\d+([\"']?)",
-        lambda m: f"{m.group(1)}{context.python_version}{m.group(2)}",
-        text,
-    )
-    text = re.sub(
-        r"(PYTHON_VERSION:\s*[\"']?)\d+\.\d+([\"']?)",
-        lambda m: f"{m.group(1)}{context.python_version}{m.group(2)}",
-        text,
-    )
-    text = re.sub(
-        r"(image:\s*[\"']?python:)\d+\.\d+",
-        lambda m: f"{m.group(1)}{context.python_version}",
-        text,
-    )
-    for old, new in context.replacements.items():
-        text = text.replace(old, new)
+    version = context.python_version
+    python_key = r"((?:python-version|PYTHON_VERSION):\s*[\"']?)\d+\.\d+"
+    text = re.sub(python_key, rf"\g<1>{version}", text)
+    text = re.sub(r"(image:\s*[\"']?python:)\d+\.\d+", rf"\g<1>{version}", text)
+    text = text.replace(f'tags: ["{_TEMPLATE_TAG_GLOB}"]', f'tags: ["{values["tag_glob"]}"]')
+    branch = context.default_branch
+    if branch != _TEMPLATE_BRANCH:
+        for pattern in (
+            r"(branches:\s*\[)main(\])",
+            r"(\|\|\s*')main(')",
+            r"(origin/)main()\b",
+            r"(branch\s*')main(')",
+        ):
+            text = re.sub(pattern, rf"\g<1>{branch}\g<2>", text)
+    repository = context.publish_repository
+    if repository and repository != _TEMPLATE_REPOSITORY:
+        text = re.sub(r"(--repository\s+)pypi\b", rf"\g<1>{repository}", text)
+        text = re.sub(r"(\brepository:\s*)pypi\b", rf"\g<1>{repository}", text)
     return text
 
 
-def plan_ci_files(inspection: Inspection, kind: str) -> list[PlannedFile]:
+def plan_ci_files(
+    inspection: Inspection, kind: str, settings: InitSettings | None = None
+) -> list[PlannedFile]:
     """The CI files for ``kind`` adapted to the repository (not written yet)."""
     if kind not in CI_KINDS:
-        raise UsageError(
-            f"Unknown CI {kind!r}.", hint=f"Choose one of {', '.join(CI_KINDS)}."
-        )
+        raise UsageError(f"Unknown CI {kind!r}.", hint=f"Choose one of {', '.join(CI_KINDS)}.")
+    existing = inspection.existing_config or {}
+    publish = existing.get("publish", {})
+    configured = publish.get("repository") if isinstance(publish, Mapping) else None
     context = _CiContext(
         python_version=inspection.python_version,
         repository_slug=inspection.repository_slug,
         default_branch=inspection.default_branch,
-        package_globs=inspection.package_globs or ("packages/*",),
+        package_globs=settings.packages if settings else inspection.package_globs,
+        tag_format=settings.tag_format if settings else default_tag_format("independent"),
+        publish_repository=configured if isinstance(configured, str) else None,
     )
     planned = []
     for template, target in _template_files(kind):
@@ -506,7 +559,7 @@ def plan_ci_files(inspection: Inspection, kind: str) -> list[PlannedFile]:
                 path=path,
                 content=adapt_template(template.read_text(encoding="utf-8"), context),
                 exists=path.exists(),
-                description=f"{kind} CI: {target}",
+                description=f"{kind} CI",
             )
         )
     return planned

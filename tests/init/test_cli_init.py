@@ -50,7 +50,7 @@ def test_existing_root_pyproject_is_kept_byte_for_byte(
     assert read_toml(root / "pyproject.toml")["tool"]["black"]["line-length"] == 100
 
 
-def test_existing_config_needs_force_and_force_keeps_other_sections(
+def test_existing_config_is_kept_unless_forced_and_force_keeps_other_sections(
     make_monorepo: Callable[..., Path], run_cli: Callable[..., CliResult]
 ) -> None:
     existing = (
@@ -62,10 +62,9 @@ def test_existing_config_needs_force_and_force_keeps_other_sections(
         root_pyproject=existing,
         tags=("v1.0.0",),
     )
-    refused = run_cli("init", "--yes", cwd=root)
-    assert refused.exit_code == 2
-    assert "already has [tool.poetflow]" in refused.stderr
-    assert "--force" in refused.stderr
+    kept = run_cli("init", "--yes", cwd=root)
+    assert kept.exit_code == 0, kept.stderr
+    assert "Kept pyproject.toml as it is (it exists; --force replaces it)" in kept.stdout
     assert (root / "pyproject.toml").read_text(encoding="utf-8") == existing
 
     forced = run_cli("init", "--yes", "--force", cwd=root)

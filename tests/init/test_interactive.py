@@ -63,10 +63,10 @@ def test_asks_before_replacing_an_existing_table(make_monorepo: Callable[..., Pa
     child = _spawn(root)
     child.expect(r"Replace its \[tool.poetflow\] table\? \[y/N\]")
     child.sendline("n")
-    child.expect("Not overwriting")
+    child.expect("Kept pyproject.toml as it is")
     child.expect(pexpect.EOF)
     child.close()
-    assert child.exitstatus == 2
+    assert child.exitstatus == 0
     assert (root / "pyproject.toml").read_text(encoding="utf-8") == existing
 
     child = _spawn(root)

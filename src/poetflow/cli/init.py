@@ -13,7 +13,7 @@ from poetflow.cli.output import print_json, print_text
 
 if TYPE_CHECKING:
     from poetflow.config import Versioning
-    from poetflow.init import Inspection, PlannedFile
+    from poetflow.init import InitSettings, Inspection, PlannedFile
 
 __all__ = ["register"]
 
@@ -113,24 +113,31 @@ def _ask(inspection: Inspection, yes: bool) -> tuple[list[str] | None, Versionin
     return packages, versioning
 
 
-def _confirm_overwrites(files: list[PlannedFile], force: bool, yes: bool) -> list[Path]:
-    allowed: list[Path] = []
-    for planned in files:
-        replaces = planned.replaces_config or (
-            planned.exists and planned.path.name != "pyproject.toml"
-        )
-        if not replaces or force or yes:
-            continue
-        what = "its [tool.poetflow] table" if planned.replaces_config else "it"
-        if typer.confirm(f"{planned.path} exists. Replace {what}?", default=False):
-            allowed.append(planned.path)
-    return allowed
+def _keep(planned: PlannedFile, *, force: bool, interactive: bool, dry_run: bool) -> bool:
+    """Keep an existing file unless --force or the person at the terminal says replace."""
+    if not planned.exists:
+        return False
+    if planned.unchanged:
+        return True  # nothing to write
+    if not planned.replaces_config and planned.path.name == "pyproject.toml":
+        return False  # adding [tool.poetflow] to a pyproject.toml replaces nothing
+    if force:
+        return False
+    if dry_run or not interactive:
+        return True
+    what = "its [tool.poetflow] table" if planned.replaces_config else "it"
+    return not typer.confirm(f"{planned.path} exists. Replace {what}?", default=False)
 
 
 @with_global_options
 def init(yes: YesOption = False, force: ForceOption = False, ci: CiOption = None) -> None:
-    """Inspect the repository and write a [tool.poetflow] configuration (and CI files)."""
+    """Inspect the repository and write a [tool.poetflow] configuration (and CI files).
+
+    Asks only what the repository does not tell; never replaces an existing file without
+    asking (or --force).
+    """
     from poetflow.init import (
+        existing_settings,
         inspect_repository,
         plan_ci_files,
         plan_config_file,
@@ -145,37 +152,59 @@ def init(yes: YesOption = False, force: ForceOption = False, ci: CiOption = None
         print_text(_describe(inspection))
     packages, versioning = _ask(inspection, not interactive)
     settings = settings_from(inspection, packages=packages, versioning=versioning)
-    files = [plan_config_file(inspection, settings)]
+    decide = {"force": force, "interactive": interactive, "dry_run": options.dry_run}
+    config_file = plan_config_file(inspection, settings)
+    kept: list[PlannedFile] = []
+    written: list[PlannedFile] = []
+    if _keep(config_file, **decide):
+        kept.append(config_file)
+        settings = existing_settings(inspection) or settings  # the CI follows what is there
+    else:
+        written.append(config_file)
     if ci is not None:
-        files.extend(plan_ci_files(inspection, ci.lower()))
-    allowed = [] if options.dry_run else _confirm_overwrites(files, force, not interactive)
+        for planned in plan_ci_files(inspection, ci.lower(), settings):
+            (kept if _keep(planned, **decide) else written).append(planned)
     if not options.dry_run:
-        write_files(files, force=force, allowed=allowed)
-    if options.json:
+        write_files(written, force=True)
+    _report(inspection, settings, written, kept, options.json, options.dry_run)
+
+
+def _report(
+    inspection: Inspection,
+    settings: InitSettings,
+    written: list[PlannedFile],
+    kept: list[PlannedFile],
+    as_json: bool,
+    dry_run: bool,
+) -> None:
+    from poetflow.init import config_table
+
+    if as_json:
         print_json(
             {
                 "root": str(inspection.root),
-                "dry_run": options.dry_run,
-                "config": {
-                    "packages": list(settings.packages),
-                    "versioning": settings.versioning,
-                    "tag-format": settings.tag_format,
-                    "internal-constraint": settings.internal_constraint,
-                },
-                "files": [str(planned.path) for planned in files],
+                "dry_run": dry_run,
+                "config": config_table(settings),
+                "written": [str(planned.path) for planned in written],
+                "kept": [str(planned.path) for planned in kept],
             }
         )
         return
-    verb = "Would write" if options.dry_run else "Wrote"
+    verb = "Would write" if dry_run else "Wrote"
     lines = [
         f"{verb} {planned.path.relative_to(inspection.root)} ({planned.description})"
-        for planned in files
+        for planned in written
+    ]
+    lines += [
+        f"Kept {planned.path.relative_to(inspection.root)} as it is"
+        + ("" if planned.unchanged else " (it exists; --force replaces it)")
+        for planned in kept
     ]
     lines.append(
         f"  packages = {list(settings.packages)}, versioning = {settings.versioning}, "
         f"tag-format = {settings.tag_format}"
     )
-    if not options.dry_run:
+    if not dry_run:
         lines.append("Next: run `poetflow doctor` to check the repository before a release.")
     print_text("\n".join(lines))
 
