@@ -107,12 +107,14 @@ class _PathOwners:
             if any(path == s or path.startswith(s + "/") for s in self.shared):
                 return set(self.everyone)
             owner = self.root_owner
-            position = path.find("/")
+            # A full file path or a watched folder itself: check every folder prefix.
+            slashed = path + "/"
+            position = slashed.find("/")
             while position != -1:
-                candidate = self.folders.get(path[:position])
+                candidate = self.folders.get(slashed[:position])
                 if candidate is not None:
                     owner = candidate
-                position = path.find("/", position + 1)
+                position = slashed.find("/", position + 1)
             if owner is not None:
                 found.add(owner)
         return found
@@ -157,7 +159,8 @@ def collect_histories(
     touching: dict[str, list[tuple[int, CommitRecord]]] = {name: [] for name in wanted}
     tag_steps: dict[str, int] = {}
     parsed: dict[str, ConventionalCommit] = {}
-    for step_number, step in enumerate(repo.mainline(stops)):
+    watch = [*folders, *settings.shared_paths]
+    for step_number, step in enumerate(repo.mainline(stops, watch=watch)):
         for record in step.introduced:
             if record.id in tag_commits:
                 tag_steps.setdefault(record.id, step_number)
