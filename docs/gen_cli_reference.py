@@ -157,12 +157,28 @@ def errors_markdown() -> str:
     return "\n".join(out) + "\n"
 
 
+def _schema_type(spec: dict[str, Any]) -> str:
+    if "const" in spec:
+        return f"`{json.dumps(spec['const'])}`"
+    if "enum" in spec:
+        return "one of " + ", ".join(f"`{json.dumps(item)}`" for item in spec["enum"])
+    if "$ref" in spec:
+        return str(spec["$ref"]).rsplit("/", 1)[-1]
+    kind = spec.get("type", "")
+    if kind == "array" and isinstance(spec.get("items"), dict):
+        return f"array of {_schema_type(spec['items'])}"
+    if isinstance(kind, list):
+        return " or ".join(kind)
+    if "oneOf" in spec or "anyOf" in spec:
+        return " or ".join(_schema_type(item) for item in spec.get("oneOf", spec.get("anyOf")))
+    return str(kind)
+
+
 def _schema_rows(schema: dict[str, Any], prefix: str, depth: int = 0) -> list[str]:
     rows = []
     required = set(schema.get("required", []))
     for name, spec in schema.get("properties", {}).items():
-        kind = spec.get("type", "")
-        kind = " or ".join(kind) if isinstance(kind, list) else kind
+        kind = _schema_type(spec)
         where = f"{prefix}{name}"
         mark = " (required)" if name in required else ""
         rows.append(f"| `{where}` | {kind}{mark} | {_escape(spec.get('description', ''))} |")
