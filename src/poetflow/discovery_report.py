@@ -7,7 +7,7 @@ from typing import Any
 
 from poetflow.workspace import Package, Workspace
 
-__all__ = ["describe_packages"]
+__all__ = ["describe_packages", "release_status"]
 
 
 def describe_packages(workspace: Workspace, selected: Sequence[Package]) -> list[dict[str, Any]]:
@@ -34,3 +34,24 @@ def describe_packages(workspace: Workspace, selected: Sequence[Package]) -> list
             }
         )
     return entries
+
+
+def release_status(workspace: Workspace, selected: Sequence[Package]) -> dict[str, dict[str, Any]]:
+    """Per package: last release tag, commits since it, and the pending bump (``--status``).
+
+    One walk of the git history for all packages (the version planner's); git is read
+    only when asked, so plain ``discover`` stays a pure file scan.
+    """
+    from poetflow.versioning import plan_versions
+
+    plan = plan_versions(workspace, selected)
+    return {
+        entry.name: {
+            "last_tag": entry.last_tag,
+            "commits_since": entry.commits,
+            "pending_bump": entry.bump,
+            "next_version": entry.next if entry.changed else None,
+        }
+        for entry in plan.packages
+        if entry.name in {package.name for package in selected}
+    }

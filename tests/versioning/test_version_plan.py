@@ -146,3 +146,23 @@ def test_version_arithmetic(current: str, level: Any, pre: Any, expected: str) -
 def test_prerelease_needing_more_than_its_base() -> None:
     # 1.2.1rc1 was a fix; a feature since 1.2.0 makes the release 1.3.0.
     assert bump_version("1.2.1rc1", "minor", last_final="1.2.0", final_level="minor") == "1.3.0"
+
+
+def test_discover_status_shows_last_tag_commits_and_pending_bump(
+    history_repo: Path, run_cli: Callable[..., Any]
+) -> None:
+    plain = run_cli("discover", "--json", cwd=history_repo)
+    assert all("status" not in p for p in json.loads(plain.stdout)["packages"])
+    result = run_cli("discover", "--status", "--json", cwd=history_repo)
+    assert result.exit_code == 0, result.stderr
+    status = {p["name"]: p["status"] for p in json.loads(result.stdout)["packages"]}
+    assert status["core"] == {
+        "last_tag": "core-v1.2.0",
+        "commits_since": 3,
+        "pending_bump": "minor",
+        "next_version": "1.3.0",
+    }
+    assert status["tools"]["last_tag"] is None
+    assert status["quiet"]["next_version"] is None
+    table = run_cli("discover", "--status", cwd=history_repo)
+    assert "never released" in table.stdout

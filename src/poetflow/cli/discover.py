@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -26,7 +26,18 @@ Examples:
   poetflow discover --json
 
   poetflow discover --package api --root ./my-monorepo
+
+  poetflow discover --status     # last release tag, commits since, pending bump (reads git)
 """
+
+StatusOption = Annotated[
+    bool,
+    typer.Option(
+        "--status",
+        help="Add each package's release status from git: last release tag, commits "
+        "since it, pending bump.",
+    ),
+]
 
 
 @with_global_options
@@ -34,6 +45,7 @@ def discover(
     all_: AllOption = False,
     package: PackageOption = None,
     since: SinceOption = None,
+    status: StatusOption = False,
 ) -> None:
     """List the packages: name, version, path, internal dependencies and metadata style."""
     from poetflow.discovery_report import describe_packages
@@ -43,6 +55,12 @@ def discover(
     workspace = workspace_from_options(options.root)
     selected = select_packages(workspace, make_selection(all_, package, since))
     entries = describe_packages(workspace, selected)
+    if status:
+        from poetflow.discovery_report import release_status
+
+        statuses = release_status(workspace, selected)
+        for entry in entries:
+            entry["status"] = statuses.get(entry["name"])
     if options.json:
         print_json({"root": str(workspace.root), "packages": entries})
         return
@@ -54,14 +72,32 @@ def discover(
             ", ".join(entry["dependencies"]) or "-",
             ", ".join(entry["dev_dependencies"]) or "-",
             entry["style"],
+            *([_status_cell(entry["status"])] if status else []),
         ]
         for entry in entries
     ]
     print_table(
         f"{len(entries)} packages in {workspace.root}",
-        ["package", "version", "path", "depends on", "dev depends on", "style"],
+        [
+            "package",
+            "version",
+            "path",
+            "depends on",
+            "dev depends on",
+            "style",
+            *(["status"] if status else []),
+        ],
         rows,
     )
+
+
+def _status_cell(status: dict[str, Any] | None) -> str:
+    if not status:
+        return "-"
+    tag = status["last_tag"] or "never released"
+    pending = status["next_version"]
+    bump = f", next {pending} ({status['pending_bump']})" if pending else ", nothing to release"
+    return f"{tag}, {status['commits_since']} commits since{bump}"
 
 
 def _version_cell(entry: dict[str, Any]) -> str:
