@@ -79,3 +79,25 @@ def test_asks_before_replacing_an_existing_table(make_monorepo: Callable[..., Pa
     assert read_toml(root / "pyproject.toml")["tool"]["poetflow"]["tag-format"] == (
         "{name}-v{version}"
     )
+
+
+def test_asks_where_the_packages_are_when_none_were_found(tmp_path: Path) -> None:
+    from tests.conftest import init_repo
+
+    root = tmp_path / "empty"
+    root.mkdir()
+    (root / "README.md").write_text("# soon a monorepo\n", encoding="utf-8")
+    init_repo(root)
+    child = _spawn(root)
+    child.expect(r"Where are your packages \(globs, comma separated\)\? \[packages/\*\]")
+    child.sendline("libs/*, tools/cli")
+    child.expect("independently or synchronized")
+    child.sendline("")  # the default: independent
+    child.expect("Wrote pyproject.toml")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    table = read_toml(root / "pyproject.toml")["tool"]["poetflow"]
+    assert table["packages"] == ["libs/*", "tools/cli"]
+    assert table["versioning"] == "independent"
+    assert table["tag-format"] == "{name}-v{version}"
