@@ -30,8 +30,13 @@ def _root(explicit: Path | None) -> Path:
 
 @with_global_options
 def doctor() -> None:
-    """Check shallow history, tags, lock files, path dependencies, cycles, credentials,
-    Poetry and uncommitted changes; exit 1 when anything blocks a release."""
+    """Check what usually breaks a monorepo release, and say how to fix each problem.
+
+    Checks a shallow git history, tags that do not follow tag-format, lock files out of
+    date with their pyproject.toml, path dependencies to missing folders, runtime cycles,
+    missing credentials for the configured repository, Poetry missing or too old, and
+    uncommitted changes. Exits 1 when anything blocks a release.
+    """
     from poetflow.doctor import run_doctor
 
     options = current_options()
