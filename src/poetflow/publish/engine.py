@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from poetflow.errors import PublishError
+from poetflow.hooks import HookFailedError
 from poetflow.index import IndexClient
 from poetflow.publish.artifacts import build_distributions, collect_distributions
 from poetflow.publish.credentials import Credentials, TrustedPublishing, resolve_credentials
@@ -23,6 +24,7 @@ from poetflow.publish.distributions import Distribution
 from poetflow.publish.repositories import Repository, resolve_repository
 from poetflow.publish.retry import RetryPolicy
 from poetflow.publish.uploader import Listing, Uploader, UploadFailure
+from poetflow.stages import StageHooks
 from poetflow.workspace import Package, Workspace
 
 __all__ = [
@@ -180,6 +182,8 @@ class PublishSession:
     # Index lookups started ahead of time: they do not depend on publish order, so a long
     # dependency chain waits only for uploads, not for a lookup per package as well.
     prefetched: dict[str, Future[Listing]] = field(default_factory=dict)
+    # pre-/post-publish hooks and plugins around each package (None: no hooks at all).
+    hooks: StageHooks | None = None
 
     def listing(self, name: str) -> Listing:
         """The package's files on the index (a ``Listing``), prefetched when possible."""
@@ -399,6 +403,8 @@ def publish_packages(
     by_name = {package.name: package for package in packages}
     # Credentials first: missing ones must stop the run before anything is built or sent.
     resolved = resolve_credentials(repository, env)
+    # Hooks are checked (a missing program is exit 2) before anything is built or sent.
+    hooks = StageHooks(workspace, "publish", packages, dry_run=options.dry_run)
     if distributions is not None:
         files = {name: list(items) for name, items in distributions.items()}
     elif options.build:
@@ -416,18 +422,21 @@ def publish_packages(
             options=options,
             uploader=Uploader(client, repository, credentials, options.retry),
             on_event=on_event or (lambda _event: None),
+            hooks=hooks,
         )
         results = _schedule(session, workspace, order, by_name, files)
         results = _locate_uploads(session, results)
     finally:
         client.close()
-    return PublishReport(
+    report = PublishReport(
         repository=repository,
         packages=tuple(results[name] for name in order),
         dry_run=options.dry_run,
         duration=time.monotonic() - started,
         credentials_source=credentials.source,
     )
+    hooks.finish(report.to_dict(), report.ok)
+    return report
 
 
 def _locate_uploads(
@@ -523,7 +532,18 @@ def _guarded(
 ) -> PackageResult:
     """publish_package with unexpected crashes turned into a failed package, not a dead run."""
     try:
-        return publish_package(session, package, distributions)
+        if session.hooks is None:
+            return publish_package(session, package, distributions)
+        return session.hooks.run(
+            package,
+            lambda: publish_package(session, package, distributions),
+            artifacts=[item.path for item in distributions],
+            succeeded=lambda result: result.status not in ("failed", "blocked"),
+        )
+    except HookFailedError as exc:
+        if isinstance(exc.result, PackageResult):  # a post-publish hook: the files are up
+            return replace(exc.result, status="failed", detail=str(exc))
+        detail = str(exc)
     except PublishError as exc:
         detail = str(exc)
     except Exception as exc:
