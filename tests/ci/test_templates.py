@@ -184,7 +184,8 @@ def test_action_inputs_become_options_the_cli_has() -> None:
     assert action["runs"] == {"using": "docker", "image": "Dockerfile"}
     assert {spec.name for spec in ACTION_INPUTS} == set(action["inputs"])
     for name, spec in action["inputs"].items():
-        assert name == name.lower() and "_" not in name, name
+        assert name == name.lower(), name
+        assert "_" not in name, name
         assert spec["description"]
         assert "default" in spec
     assert {"released", "packages", "versions", "matrix", "report"} <= set(action["outputs"])

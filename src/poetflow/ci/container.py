@@ -26,8 +26,8 @@ __all__ = ["credential_variables", "prepare_container_environment", "run_contain
 logger = logging.getLogger(__name__)
 
 _CREDENTIAL_NAME = re.compile(
-    r"^(POETFLOW_TOKEN|POETFLOW_REPOSITORY_\w+_(TOKEN|PASSWORD)|POETRY_PYPI_TOKEN_\w+"
-    r"|POETRY_HTTP_BASIC_\w+_PASSWORD)(_FILE)?$"
+    r"^(POETFLOW_TOKEN|POETFLOW_REPOSITORY_\w+?_(TOKEN|PASSWORD)|POETRY_PYPI_TOKEN_\w+?"
+    r"|POETRY_HTTP_BASIC_\w+?_PASSWORD)(_FILE)?$"
 )
 # What the CLI prints for errors: our log format and click's usage errors.
 _ERROR_LINE = re.compile(r"^(?:error|Error): (?P<message>.+)$")
