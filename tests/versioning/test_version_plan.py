@@ -166,3 +166,13 @@ def test_discover_status_shows_last_tag_commits_and_pending_bump(
     assert status["quiet"]["next_version"] is None
     table = run_cli("discover", "--status", cwd=history_repo)
     assert "never released" in table.stdout
+
+
+def test_unbumpable_version_is_bad_input(history_repo: Path, run_cli: Callable[..., Any]) -> None:
+    path = history_repo / "packages/tools/pyproject.toml"
+    path.write_text(path.read_text().replace('version = "0.1.0"', 'version = "1.2.3.4"'))
+    result = run_cli("version", "bump", "--dry-run", cwd=history_repo)
+    assert result.exit_code == 2
+    assert "packages/tools/pyproject.toml" in result.stderr
+    assert "'1.2.3.4'" in result.stderr
+    assert "Traceback" not in result.stderr

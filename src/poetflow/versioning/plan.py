@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from poetflow.errors import UsageError
+from poetflow.errors import MetadataError, UsageError
 from poetflow.versioning.history import PackageCommit, PackageHistory
 from poetflow.versioning.settings import VersionSettings
 from poetflow.versioning.versions import (
@@ -168,6 +168,23 @@ def _own_version(
     pre: PreToken | None,
     settings: VersionSettings,
 ) -> PackageVersion:
+    try:
+        return _bumped(package, history, request, pre, settings)
+    except ValueError as exc:
+        raise MetadataError(
+            f"{package.pyproject}: the version {package.version!r} of {package.name} cannot be "
+            f"bumped ({exc}).",
+            hint="Use a PEP 440 version with up to three numbers, e.g. 1.2.0 or 1.2.0rc1.",
+        ) from exc
+
+
+def _bumped(
+    package: Package,
+    history: PackageHistory,
+    request: BumpRequest,
+    pre: PreToken | None,
+    settings: VersionSettings,
+) -> PackageVersion:
     current = package.version
     reasons = _reasons(history.pending, settings)
     base = PackageVersion(
@@ -303,7 +320,14 @@ def _follow_dependents(
                 and dep_entry.current is not None
                 and not workspace.by_name[dependent.name].dynamic_version
             ):
-                nxt = bump_version(dep_entry.current, "patch")
+                try:
+                    nxt = bump_version(dep_entry.current, "patch")
+                except ValueError as exc:
+                    raise MetadataError(
+                        f"{dependent.pyproject}: the version {dep_entry.current!r} of "
+                        f"{dependent.name} cannot be bumped ({exc}).",
+                        hint="Use a PEP 440 version with up to three numbers, e.g. 1.2.0.",
+                    ) from exc
                 reasons = tuple(r for r in dep_entry.reasons if r != "nothing to release")
                 dep_entry = replace(
                     dep_entry, next=nxt, bump="dependency", reasons=(*reasons, reason)
