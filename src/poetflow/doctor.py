@@ -201,7 +201,10 @@ def _check_poetry(ctx: _Context) -> None:
     try:
         locate_poetry()
     except PoetFlowError as exc:
-        ctx.add("poetry", "blocker", exc.message, exc.hint or "Install Poetry 2.")
+        # Builds run in-process on poetry-core; only Poetry test environments need Poetry.
+        env = ctx.config.section("test").get("env", "poetry") if ctx.config else "poetry"
+        severity: Severity = "warning" if env == "current" else "blocker"
+        ctx.add("poetry", severity, exc.message, exc.hint or "Install Poetry 2.")
 
 
 def _check_git(ctx: _Context) -> None:
@@ -243,17 +246,29 @@ def _check_working_tree(ctx: _Context) -> None:
     )
     if not result.ok:
         return
-    changed = [line[3:] for line in result.output.splitlines() if line.strip()]
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    changed = [line[3:] for line in lines if not line.startswith("??")]
+    untracked = [line[3:] for line in lines if line.startswith("??")]
     if changed:
-        more = f" and {len(changed) - 5} more" if len(changed) > 5 else ""
-        shown = ", ".join(changed[:5]) + more
         ctx.add(
             "working-tree",
             "blocker",
-            f"The working tree has uncommitted changes ({shown}); a release commit would "
-            "mix them in or build from files that are not in git.",
+            f"The working tree has uncommitted changes ({_some(changed)}); a release commit "
+            "would mix them in, or artifacts would be built from files that are not in git.",
             "Commit or stash them (`git status` lists them) before releasing.",
         )
+    if untracked:
+        ctx.add(
+            "working-tree",
+            "warning",
+            f"Untracked files ({_some(untracked)}) may end up in source distributions.",
+            "Commit them, delete them, or add them to .gitignore (e.g. dist/).",
+        )
+
+
+def _some(paths: list[str], limit: int = 5) -> str:
+    more = f" and {len(paths) - limit} more" if len(paths) > limit else ""
+    return ", ".join(paths[:limit]) + more
 
 
 def _load_workspace(ctx: _Context) -> None:

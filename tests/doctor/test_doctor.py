@@ -100,7 +100,19 @@ def test_dirty_tree_blocks(demo_repo: Path, run_cli: Callable[..., CliResult]) -
     result = run_cli("doctor", "--json", cwd=demo_repo)
     assert result.exit_code == 1
     [finding] = _findings(result)["working-tree"]
+    assert finding["severity"] == "blocker"
     assert "packages/core/README.md" in finding["message"]
+
+
+@pytest.mark.usefixtures("token")
+def test_untracked_files_are_a_warning(demo_repo: Path, run_cli: Callable[..., CliResult]) -> None:
+    (demo_repo / "packages" / "core" / "notes.txt").write_text("draft\n", encoding="utf-8")
+    result = run_cli("doctor", "--json", cwd=demo_repo)
+    assert result.exit_code == 0
+    [finding] = _findings(result)["working-tree"]
+    assert finding["severity"] == "warning"
+    assert "packages/core/notes.txt" in finding["message"]
+    assert ".gitignore" in finding["fix"]
 
 
 @pytest.mark.usefixtures("token")
