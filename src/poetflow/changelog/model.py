@@ -108,7 +108,19 @@ class ChangelogRelease:
 
 @dataclass(frozen=True)
 class PackageChangelog:
-    """Every release of one package, newest first."""
+    """Every release of one package, newest first.
+
+    JSON schema ``poetflow-changelog/1`` (CHANGELOG.json; stable, fields only added)::
+
+        {"schema": "poetflow-changelog/1", "package": str, "path": str,
+         "releases": [{"version": str | null (null = unreleased), "tag": str | null,
+                       "date": "YYYY-MM-DD" | null, "unreleased": bool,
+                       "compare_url": str | null,
+                       "sections": [{"id": "breaking" | commit type, "title": str,
+                                     "entries": [{"type", "scope", "subject", "breaking",
+                                                  "breaking_note", "hash", "short_hash",
+                                                  "url"}]}]}]}
+    """
 
     package: str
     path: str
