@@ -205,13 +205,6 @@ class Repository:
                     return
             commit = commit.parents[0] if commit.parents else None
 
-    def ancestors(self, commit_id: str) -> set[str]:
-        """Every commit reachable from ``commit_id`` (itself included)."""
-        pygit2 = _pygit2()
-        return {str(c.id) for c in self._repo.walk(commit_id, pygit2.enums.SortMode.NONE)}
-
-    # -- writing -------------------------------------------------------------------------
-
     def _signature(self) -> Any:
         pygit2 = _pygit2()
         name = os.environ.get("GIT_COMMITTER_NAME") or os.environ.get("GIT_AUTHOR_NAME")
@@ -253,10 +246,6 @@ class Repository:
         self._repo.create_tag(
             name, commit.id, pygit2.enums.ObjectType.COMMIT, self._signature(), message
         )
-
-    def delete_tag(self, name: str) -> None:
-        with contextlib.suppress(KeyError):
-            self._repo.references.delete(f"refs/tags/{name}")
 
     def current_branch(self) -> str | None:
         if self._repo.head_is_detached or self._repo.head_is_unborn:
