@@ -146,6 +146,51 @@ class StageHooks:
         self._record(package.name, ok, result, "")
         return result
 
+    def run_together(
+        self,
+        packages: Sequence[Package],
+        body: Callable[[], R],
+        *,
+        versions: Mapping[str, tuple[str | None, str | None]] | None = None,
+    ) -> R:
+        """For stages that write all packages in one step (version, changelog, sign):
+        every package's pre-hooks (in the given order), ``body`` once, then every
+        package's post-hooks.
+
+        ``versions`` maps a package to (version, next version) for POETFLOW_VERSION and
+        POETFLOW_NEXT_VERSION. A failing pre-hook raises HookFailedError before ``body``
+        runs (nothing written); a failing post-hook raises it after.
+        """
+        known = versions or {}
+        invocations = [
+            HookInvocation(
+                stage=self.stage,
+                root=self.workspace.root,
+                package=package,
+                version=known.get(package.name, (package.version, None))[0],
+                next_version=known.get(package.name, (None, None))[1],
+                dry_run=self.dry_run,
+            )
+            for package in packages
+        ]
+        current = invocations[0] if invocations else None
+        try:
+            for current in invocations:
+                self._plugin_call(current, "before_stage")
+                self._run_hooks(current, f"pre-{self.stage}")
+            result = body()
+            for current in invocations:
+                self._run_hooks(current, f"post-{self.stage}")
+                self._plugin_call(current, "after_stage", result, True)
+        except HookFailedError as exc:
+            if current is not None and current.package is not None:
+                self._record(current.package.name, False, exc.result, str(exc))
+            raise
+        for invocation in invocations:
+            if invocation.package is not None:
+                self._record(invocation.package.name, True, result, "")
+        return result
+
     def finish(self, report: object, ok: bool) -> None:
         """Tell reporter plugins the stage is over; ``report`` is the stage's report.
 
