@@ -97,6 +97,34 @@ def _notes(tag: str, names: list[str], changelogs: Mapping[str, PackageChangelog
     return "\n".join(part for part in parts if part).strip() or tag
 
 
+def _write_with_hooks(
+    workspace: Workspace,
+    plan: VersionPlan,
+    changelog_names: Sequence[str],
+    edits: Sequence[FileEdit],
+    dry_run: bool,
+) -> None:
+    """write_all between the pre-/post-version hooks (and the -changelog ones when
+    changelogs are written too); a failing pre-hook leaves every file untouched."""
+    from poetflow.stages import StageHooks
+
+    touched = [workspace.by_name[entry.name] for entry in plan.touched]
+    released = [workspace.by_name[name] for name in changelog_names]
+    versions = {entry.name: (entry.current, entry.next) for entry in plan.touched}
+    version_hooks = StageHooks(workspace, "version", touched, dry_run=dry_run)
+    changelog_hooks = StageHooks(workspace, "changelog", released, dry_run=dry_run)
+
+    def write() -> None:
+        if not dry_run:
+            write_all(list(edits))
+
+    version_hooks.run_together(
+        touched,
+        lambda: changelog_hooks.run_together(released, write, versions=versions),
+        versions=versions,
+    )
+
+
 def apply_plan(
     workspace: Workspace,
     plan: VersionPlan,
@@ -137,9 +165,11 @@ def apply_plan(
         if changelog:
             edits.extend(changelog_files)
     files = tuple(edit.path for edit in edits)
-    if dry_run or not plan.touched:
+    if not plan.touched:
         return VersionResult(plan, files, None, tuple(tags), False, dry_run)
-    write_all(edits)
+    _write_with_hooks(workspace, plan, list(changelogs) if changelog else [], edits, dry_run)
+    if dry_run:
+        return VersionResult(plan, files, None, tuple(tags), False, dry_run)
     commit_id = commit_release(repo, plan, files) if commit and repo is not None else None
     if repo is not None:
         for name, members in tags.items():
