@@ -208,11 +208,13 @@ def write_changelogs(
     Regenerated from git each time between markers, so running it twice changes nothing
     and hand-written text around the markers stays.
     """
+    from poetflow.stages import StageHooks
     from poetflow.versioning.transaction import write_all
 
     changelogs, edits = changelog_edits(
         workspace, packages, plan=plan, formats=formats, histories=histories
     )
-    if not dry_run:
-        write_all(edits)
+    selected = [workspace.by_name[name] for name in changelogs]
+    hooks = StageHooks(workspace, "changelog", selected, dry_run=dry_run)
+    hooks.run_together(selected, lambda: None if dry_run else write_all(edits))
     return ChangelogResult(tuple(changelogs.values()), tuple(edit.path for edit in edits), dry_run)
