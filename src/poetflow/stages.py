@@ -152,14 +152,16 @@ class StageHooks:
         body: Callable[[], R],
         *,
         versions: Mapping[str, tuple[str | None, str | None]] | None = None,
+        artifacts: Mapping[str, Sequence[Path]] | None = None,
     ) -> R:
         """For stages that write all packages in one step (version, changelog, sign):
         every package's pre-hooks (in the given order), ``body`` once, then every
         package's post-hooks.
 
         ``versions`` maps a package to (version, next version) for POETFLOW_VERSION and
-        POETFLOW_NEXT_VERSION. A failing pre-hook raises HookFailedError before ``body``
-        runs (nothing written); a failing post-hook raises it after.
+        POETFLOW_NEXT_VERSION, ``artifacts`` a package to its files. A failing pre-hook
+        raises HookFailedError before ``body`` runs (nothing written); a failing
+        post-hook raises it after.
         """
         known = versions or {}
         invocations = [
@@ -169,6 +171,7 @@ class StageHooks:
                 package=package,
                 version=known.get(package.name, (package.version, None))[0],
                 next_version=known.get(package.name, (None, None))[1],
+                artifacts=tuple((artifacts or {}).get(package.name, ())),
                 dry_run=self.dry_run,
             )
             for package in packages
