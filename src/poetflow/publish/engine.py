@@ -378,7 +378,14 @@ def _sign(
     if dry_run:
         resolve_identity_token(signing, env)
     elif paths:
-        sign_artifacts(paths, signing, env)
+        # pre-/post-sign hooks of every package around the one signing session.
+        signed = [workspace.by_name[name] for name, items in files.items() if items]
+        hooks = StageHooks(workspace, "sign", signed)
+        hooks.run_together(
+            signed,
+            lambda: sign_artifacts(paths, signing, env),
+            artifacts={name: [item.path for item in items] for name, items in files.items()},
+        )
 
 
 def publish_packages(
