@@ -46,10 +46,11 @@ COPY --from=builder /opt/poetry /opt/poetry
 COPY --from=builder /opt/poetflow /opt/poetflow
 COPY entrypoint.py /opt/poetflow/entrypoint.py
 # poetflow-action: poetflow plus the CI hand-over (action inputs, outputs, summary, dotenv);
-# the image's entrypoint, and callable from GitLab/Jenkins scripts.
+# the image's entrypoint, and callable from GitLab/Jenkins scripts. A Python script, not a
+# shell wrapper: sh drops variables such as INPUT_DRY-RUN whose names have hyphens.
 RUN ln -s /opt/poetflow/bin/poetflow /usr/local/bin/poetflow \
     && ln -s /opt/poetry/bin/poetry /usr/local/bin/poetry \
-    && printf '#!/bin/sh\nexec /opt/poetflow/bin/python /opt/poetflow/entrypoint.py "$@"\n' \
+    && sed '1i #!/opt/poetflow/bin/python' /opt/poetflow/entrypoint.py \
         > /usr/local/bin/poetflow-action \
     && chmod 755 /usr/local/bin/poetflow-action
 
