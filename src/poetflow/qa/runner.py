@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from poetflow.hooks import HookFailedError
 from poetflow.poetry_cli import PoetryCli
 from poetflow.process import CommandNotFoundError, run_process
 from poetflow.qa.environments import (
@@ -26,6 +27,7 @@ from poetflow.qa.junit import is_pytest, junit_argument, read_counts, write_juni
 from poetflow.qa.report import CommandResult, PackageReport, TestReport
 from poetflow.qa.scheduler import Scheduler, failed_dependencies
 from poetflow.qa.settings import EnvironmentKind, TestSettings, package_settings, workspace_settings
+from poetflow.stages import StageHooks
 from poetflow.workspace import Package, Workspace
 
 __all__ = [
@@ -213,6 +215,26 @@ def run_package_qa(context: _Context, package: Package) -> PackageReport:
     )
 
 
+def _qa_with_hooks(context: _Context, hooks: StageHooks, package: Package) -> PackageReport:
+    """run_package_qa between the package's pre-/post-test hooks; a failing hook fails it."""
+    try:
+        return hooks.run(
+            package,
+            lambda: run_package_qa(context, package),
+            succeeded=lambda report: report.status == "passed",
+        )
+    except HookFailedError as exc:
+        if isinstance(exc.result, PackageReport):  # post-test: keep the commands' results
+            return replace(exc.result, status="failed", error=str(exc))
+        return PackageReport(
+            name=package.name,
+            path=package.path,
+            status="failed",
+            env=context.options.env or "-",
+            error=str(exc),
+        )
+
+
 @dataclass(frozen=True)
 class PlannedPackage:
     """What ``poetflow test`` would do for one package (``--dry-run``)."""
@@ -282,6 +304,7 @@ def run_tests(
     context = _Context(workspace, options)
     for package in packages:  # validate every package's settings before running any
         package_settings(workspace, package, context.base)
+    hooks = StageHooks(workspace, "test", packages)  # a missing hook program: exit 2 here
     by_name = {package.name: package for package in packages}
     order = workspace.graph.order(list(by_name), strict=False)
     scheduler: Scheduler[PackageReport] = Scheduler(
@@ -309,7 +332,7 @@ def run_tests(
             on_event(TestEvent(kind, name, report))
 
     results = scheduler.run(
-        lambda name: run_package_qa(context, by_name[name]),
+        lambda name: _qa_with_hooks(context, hooks, by_name[name]),
         is_failure=_is_failure,
         skip=skip,
         on_start=started_event,
@@ -321,4 +344,6 @@ def run_tests(
     junit = None
     if options.junit_xml is not None:
         junit = write_junit(reports, options.junit_xml, duration)
-    return TestReport(packages=reports, duration=duration, junit_xml=junit)
+    report = TestReport(packages=reports, duration=duration, junit_xml=junit)
+    hooks.finish(report, report.status == "passed")
+    return report
