@@ -440,7 +440,8 @@ def run_pipeline_hooks(
     """Run the root's ``pre-run``/``post-run``/``on-failure`` hooks in the monorepo root.
 
     Raises HookFailedError at the first failure (that is not continue-on-error), and
-    HookNotFoundError (exit 2) before running anything when a program is missing.
+    HookNotFoundError (exit 2) before running anything when a program is missing (for
+    ``pre-run``: in any of the three pipeline hooks).
     """
     if key not in PIPELINE_HOOK_KEYS:
         raise ValueError(f"{key} is not a pipeline hook")
@@ -451,8 +452,11 @@ def run_pipeline_hooks(
         dry_run=dry_run,
         report=report,
     )
-    for hook in hooks:
-        check_hook(hook, invocation)
+    # pre-run checks the post-run and on-failure hooks too: a typo there must stop the
+    # pipeline before it releases anything, not after.
+    for checked in PIPELINE_HOOK_KEYS if key == "pre-run" else (key,):
+        for hook in hooks_for(workspace, checked):
+            check_hook(hook, invocation)
     if check_only:
         return ()
     results: list[HookResult] = []

@@ -293,3 +293,12 @@ def test_pipeline_hooks_run_in_the_root(hooked_repo: Callable[..., Path]) -> Non
     with pytest.raises(HookFailedError, match="of the pipeline failed with exit code 2"):
         run_pipeline_hooks(workspace, "on-failure")
     assert os.path.exists(root / "pre-run.txt")
+
+
+def test_pre_run_checks_every_pipeline_hook_before_running_any(
+    hooked_repo: Callable[..., Path],
+) -> None:
+    root = hooked_repo('pre-run = "touch started"\npost-run = ["notify-release-not-installed"]\n')
+    with pytest.raises(HookNotFoundError, match="post-run hook of the pipeline"):
+        run_pipeline_hooks(load_workspace(root), "pre-run")
+    assert not (root / "started").exists()
