@@ -30,6 +30,7 @@ __all__ = [
     "StageRecord",
     "TestCounts",
     "artifact_record",
+    "build_run_report",
     "ci_outputs",
     "read_report",
     "render_markdown",
@@ -316,6 +317,114 @@ def read_report(path: Path) -> RunReport:
 def schema_path() -> Path:
     """The JSON Schema of the report (shipped inside the package)."""
     return Path(__file__).resolve().parent / "schemas" / "report.schema.json"
+
+
+# --- from a pipeline run ----------------------------------------------------------------
+
+
+def _counts(value: Any) -> TestCounts | None:
+    if value is None:
+        return None
+    names = ("tests", "failures", "errors", "skipped")
+    if isinstance(value, Mapping):
+        numbers = [int(value.get(name, 0)) for name in names]
+    else:
+        numbers = [int(getattr(value, name, 0)) for name in names]
+    return TestCounts(*numbers)
+
+
+def build_run_report(
+    command: str,
+    result: Any,
+    packages: Sequence[Any],
+    *,
+    root: Path,
+    exit_code: int,
+    versions_before: Mapping[str, str | None] | None = None,
+    dry_run: bool = False,
+    ci: Mapping[str, str] | None = None,
+    junit: Sequence[Path] = (),
+) -> RunReport:
+    """The report of a pipeline run (a ``poetflow.pipeline.PipelineResult``).
+
+    ``packages`` are the selected packages (``poetflow.workspace.Package``) as they are
+    after the run; ``versions_before`` their versions before it. Per-package outcomes
+    may carry these ``data`` keys, read from every stage:
+
+    - ``version``: the package's new version;
+    - ``artifacts``: paths of built files (hashed here);
+    - ``published_to``: URLs, for all of the package's artifacts, or a mapping
+      ``{file name: [URLs]}``;
+    - ``signed``: True, or the file names that were signed;
+    - ``tests``: test counts (a mapping or an object with tests/failures/errors/skipped).
+    """
+    before = dict(versions_before or {})
+    records = []
+    for package in packages:
+        stages: list[StageRecord] = []
+        version_after = package.version
+        files: list[Path] = []
+        published: dict[str, list[str]] = {}
+        published_all: list[str] = []
+        signed: set[str] = set()
+        signed_all = False
+        tests: TestCounts | None = None
+        for outcome in result.outcomes:
+            own = outcome.packages.get(package.name)
+            if own is None:
+                continue
+            stages.append(StageRecord(outcome.name, own.status, own.duration, own.detail))
+            data = own.data
+            version_after = data.get("version", version_after)
+            files += [Path(path) for path in data.get("artifacts", ())]
+            where = data.get("published_to")
+            if isinstance(where, Mapping):
+                for name, urls in where.items():
+                    published.setdefault(Path(name).name, []).extend(urls)
+            elif where:
+                published_all.extend(where)
+            mark = data.get("signed")
+            if mark is True:
+                signed_all = True
+            elif mark:
+                signed.update(Path(name).name for name in mark)
+            if data.get("tests") is not None:
+                tests = _counts(data["tests"])
+        unique = list(dict.fromkeys(path.resolve() for path in files))
+        artifacts = tuple(
+            artifact_record(
+                path,
+                root,
+                published_to=[*published_all, *published.get(path.name, [])],
+                signed=signed_all or path.name in signed,
+            )
+            for path in unique
+            if path.is_file()
+        )
+        records.append(
+            PackageRecord(
+                package.name,
+                package.relpath,
+                before.get(package.name, package.version),
+                version_after,
+                tuple(stages),
+                artifacts,
+                tests,
+            )
+        )
+    status: RunStatus = "succeeded" if exit_code == 0 else ("error" if exit_code == 2 else "failed")
+    return RunReport(
+        command=command,
+        status=status,
+        exit_code=exit_code,
+        packages=tuple(records),
+        stages=tuple(StageRecord(o.name, o.status, o.duration, o.summary) for o in result.outcomes),
+        dry_run=dry_run,
+        duration=result.duration,
+        root=str(root),
+        ci=dict(ci or {}),
+        junit=tuple(str(path) for path in junit),
+    )
 
 
 # --- Markdown ------------------------------------------------------------------------------

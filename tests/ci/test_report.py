@@ -18,6 +18,7 @@ from poetflow.report import (
     StageRecord,
     TestCounts,
     artifact_record,
+    build_run_report,
     ci_outputs,
     read_report,
     render_markdown,
@@ -127,3 +128,75 @@ def test_ci_outputs(tmp_path: Path) -> None:
         "path": "packages/core",
     }
     assert ci_outputs(None, None)["released"] == "false"
+
+
+def test_report_from_a_pipeline_run(demo_repo: Path) -> None:
+    from poetflow.pipeline import PackageOutcome, PipelineResult, StageOutcome
+    from poetflow.qa.report import TestCounts as QaCounts
+    from poetflow.workspace import load_workspace
+
+    workspace = load_workspace(demo_repo)
+    core = workspace.by_name["acme-core"]
+    dist = core.path / "dist"
+    dist.mkdir()
+    wheel = dist / "acme_core-1.3.0-py3-none-any.whl"
+    sdist = dist / "acme_core-1.3.0.tar.gz"
+    wheel.write_bytes(b"w")
+    sdist.write_bytes(b"s")
+    result = PipelineResult(
+        (
+            StageOutcome(
+                "test",
+                "succeeded",
+                packages={"acme-core": PackageOutcome("passed", data={"tests": QaCounts(3)})},
+            ),
+            StageOutcome(
+                "version",
+                "succeeded",
+                packages={"acme-core": PackageOutcome("bumped", data={"version": "1.3.0"})},
+            ),
+            StageOutcome(
+                "build",
+                "succeeded",
+                packages={
+                    "acme-core": PackageOutcome("built", data={"artifacts": [str(wheel), sdist]})
+                },
+            ),
+            StageOutcome(
+                "publish",
+                "failed",
+                packages={
+                    "acme-core": PackageOutcome(
+                        "failed",
+                        "503 from the index",
+                        data={
+                            "published_to": {wheel.name: ["https://pkgs.example/acme-core/"]},
+                            "signed": True,
+                        },
+                    )
+                },
+            ),
+        ),
+        4.0,
+    )
+    report = build_run_report(
+        "run",
+        result,
+        [core],
+        root=workspace.root,
+        exit_code=1,
+        versions_before={"acme-core": "1.2.0"},
+    )
+    (package,) = report.packages
+    assert (package.version_before, package.version_after) == ("1.2.0", "1.3.0")
+    assert [stage.name for stage in package.stages] == ["test", "version", "build", "publish"]
+    assert package.failed
+    assert package.tests == TestCounts(tests=3)
+    by_name = {Path(a.path).name: a for a in package.artifacts}
+    assert by_name[wheel.name].published_to == ("https://pkgs.example/acme-core/",)
+    assert by_name[sdist.name].published_to == ()
+    assert all(a.signed for a in package.artifacts)
+    assert report.status == "failed"
+    assert [stage.status for stage in report.stages][-1] == "failed"
+    data = json.loads(write_report(report, demo_repo / ".poetflow").read_text())
+    jsonschema.validate(data, json.loads(schema_path().read_text()))
