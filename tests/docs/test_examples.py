@@ -18,8 +18,6 @@ PAGES = [*sorted((REPO_ROOT / "docs").rglob("*.md")), REPO_ROOT / "README.md"]
 # page marks its block.
 _UNMARKED: frozenset[tuple[str, str]] = frozenset(
     {
-        ("plugins.md", "poetflow hello"),  # needs the example plugin installed
-        ("plugins.md", "HELLO_WEBHOOK_URL="),  # uploads to PyPI
         ("signing.md", "poetflow sign"),  # needs an OIDC identity and Sigstore
         ("signing.md", "poetflow publish --sign"),  # the same, and an index
         ("signing.md", "poetflow verify"),  # needs signed downloads
