@@ -1,0 +1,228 @@
+"""``poetflow run``: the whole pipeline, the way CI runs it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from poetflow.cli.options import (
+    AllOption,
+    PackageOption,
+    SinceOption,
+    current_options,
+    make_selection,
+    with_global_options,
+)
+from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
+from poetflow.errors import StepFailedError
+
+__all__ = ["register"]
+
+_EXAMPLES = """
+Examples:
+
+  poetflow run --repository internal
+
+  poetflow run --stages test,build --all
+
+  poetflow run --skip publish --dry-run --json
+
+  poetflow run --sign --push --report-dir reports/
+"""
+
+
+def _split(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+@with_global_options
+def run(
+    all_: AllOption = False,
+    package: PackageOption = None,
+    since: SinceOption = None,
+    stages: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--stages",
+            envvar="POETFLOW_STAGES",
+            help="Comma-separated stages to run (test, version, build, sign, release, publish). "
+            "Default: all, or [tool.poetflow.pipeline] stages.",
+            show_default=False,
+        ),
+    ] = None,
+    skip: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--skip",
+            envvar="POETFLOW_SKIP",
+            help="Comma-separated stages to leave out.",
+            show_default=False,
+        ),
+    ] = None,
+    repository: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--repository",
+            "-r",
+            envvar="POETFLOW_REPOSITORY",
+            help="Where to publish: pypi, testpypi, or a [tool.poetflow.repositories] name.",
+            show_default=False,
+        ),
+    ] = None,
+    repository_url: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--repository-url",
+            envvar="POETFLOW_REPOSITORY_URL",
+            help="An upload URL instead of a named repository.",
+            show_default=False,
+        ),
+    ] = None,
+    sign: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--sign/--no-sign",
+            envvar="POETFLOW_SIGN",
+            help="Sign every artifact with Sigstore before the upload.",
+            show_default=False,
+        ),
+    ] = None,
+    push: Annotated[
+        bool,
+        typer.Option(
+            "--push/--no-push",
+            envvar="POETFLOW_PUSH",
+            help="Push the release commit and tags to origin.",
+        ),
+    ] = False,
+    test_env: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--env",
+            envvar="POETFLOW_TEST_ENV",
+            help="Test environment: poetry, shared or current.",
+            show_default=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", envvar="POETFLOW_JOBS", min=1, help="Parallel jobs.")
+    ] = 2,
+    report_dir: Annotated[
+        Path,
+        typer.Option(
+            "--report-dir",
+            envvar="POETFLOW_REPORT_DIR",
+            help="Where poetflow-report.json, the Markdown summary and JUnit XML go.",
+        ),
+    ] = Path(".poetflow"),
+    otel: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--otel",
+            help="OTLP/HTTP endpoint for metrics and traces (else OTEL_* variables).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run the release pipeline: test, version, changelog, build, sign, commit/tag, publish.
+
+    Without --all/--package/--since, the packages with commits since their last release
+    (and their dependents) are released. A rerun after a failure picks up where it stopped:
+    versions written by a failed run are restored, and publish skips what is there.
+    """
+    from poetflow.ci.environment import detect_environment
+    from poetflow.pipeline.release import RunOptions, run_pipeline
+    from poetflow.pipeline.reporting import build_run_report
+    from poetflow.report import write_report
+
+    options = current_options()
+    workspace = workspace_from_options(options.root)
+    directory = report_dir if report_dir.is_absolute() else Path.cwd() / report_dir
+    if test_env is not None and test_env not in ("poetry", "shared", "current"):
+        raise typer.BadParameter(
+            f"{test_env!r} is not poetry, shared or current.", param_hint="--env"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def progress(event: str, name: str, outcome: object) -> None:
+        if options.json:
+            return
+        if event == "started":
+            print_text(f"==> {name}")
+        elif outcome is not None:
+            print_text(
+                f"    {name}: {getattr(outcome, 'status', '')} {getattr(outcome, 'summary', '')}"
+            )
+
+    outcome = run_pipeline(
+        workspace,
+        make_selection(all_, package, since),
+        RunOptions(
+            stages=_split(stages),
+            skip=_split(skip) or (),
+            dry_run=options.dry_run,
+            sign=sign,
+            push=push,
+            repository=repository,
+            repository_url=repository_url,
+            test_env=test_env,
+            jobs=jobs,
+            report_dir=directory,
+            telemetry_endpoint=otel,
+        ),
+        on_stage=progress,
+    )
+    ci = detect_environment(os.environ)
+    ci_values = {"system": ci.kind, "ref": ci.ref or "", "sha": ci.sha or ""}
+    report = build_run_report(
+        outcome,
+        command="poetflow run",
+        dry_run=options.dry_run,
+        ci={k: v for k, v in ci_values.items() if v},
+    )
+    path = write_report(report, directory)
+    if options.json:
+        print_json({**report.to_dict(), "report_file": str(path)})
+    else:
+        rows = [
+            [
+                p.name,
+                f"{p.version_before} -> {p.version_after}"
+                if p.version_before != p.version_after
+                else str(p.version_after),
+                ", ".join(f"{s.name}: {s.status}" for s in p.stages) or "-",
+                str(len(p.artifacts)),
+                ", ".join(p.published_to) or "-",
+            ]
+            for p in report.packages
+        ]
+        print_table(
+            "poetflow run", ["package", "version", "stages", "artifacts", "published"], rows
+        )
+        print_text(f"report: {path}")
+    failed = outcome.result.failed_stage
+    if failed is not None:
+        details = [
+            f"{name}: {entry.detail}" for name, entry in failed.packages.items() if entry.failed
+        ]
+        outputs = [
+            str(entry.data.get("output"))
+            for entry in failed.packages.values()
+            if entry.failed and entry.data.get("output")
+        ]
+        for text in outputs:
+            print_text(text)
+        raise StepFailedError(
+            f"The {failed.name} stage failed: {failed.summary}."
+            + (f" ({'; '.join(details)})" if details else ""),
+            hint="Fix it and run again: the pipeline resumes where it stopped.",
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run", epilog=_EXAMPLES)(run)
