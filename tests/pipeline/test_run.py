@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import CliResult, git
 from tests.index_server import IndexServer, start_index_server
 
