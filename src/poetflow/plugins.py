@@ -247,10 +247,18 @@ class LoadedPlugin:
 
 def _info(group: str, entry_point: EntryPoint) -> PluginInfo:
     dist = entry_point.dist
-    name = dist.metadata["Name"] if dist is not None else "?"
-    version = dist.version if dist is not None else "?"
-    summary = (cast(Any, dist.metadata).get("Summary") or "") if dist is not None else ""
-    return PluginInfo(group, entry_point.name, entry_point.value, name, version, summary)
+    if dist is None:
+        return PluginInfo(group, entry_point.name, entry_point.value, "?", "?")
+    # Each .metadata access parses the METADATA file again: read it once.
+    metadata = cast(Any, dist.metadata)
+    return PluginInfo(
+        group,
+        entry_point.name,
+        entry_point.value,
+        metadata.get("Name") or "?",
+        metadata.get("Version") or "?",
+        metadata.get("Summary") or "",
+    )
 
 
 def available(group: str) -> list[tuple[PluginInfo, EntryPoint]]:
