@@ -26,7 +26,8 @@ KNOWN_COMMANDS = frozenset(
     {"run", "plan", "discover", "graph", "test", "build", "publish", "version", "changelog"}
 )
 
-_COMMAND_LINE = re.compile(r"(?:^|[\s'\"(])(?:poetflow|poetflow-action)\s+([^'\"\n|>;)]*)")
+_COMMAND_START = re.compile(r"(?:^|(?P<quote>['\"])|[\s(])(?:poetflow|poetflow-action)\s+")
+_SHELL_PUNCTUATION = ";|>)&"
 _PLACEHOLDERS = re.compile(r"\$\{\{.*?\}\}|\$\[\[.*?\]\]|\$\{?\w+\}?")
 
 
@@ -46,8 +47,19 @@ def command_lines(text: str) -> list[list[str]]:
     for line in text.splitlines():
         if line.lstrip().startswith(("#", "//", "description:")):
             continue
-        for match in _COMMAND_LINE.finditer(line):
-            words = shlex.split(_PLACEHOLDERS.sub("X", match.group(1)))
+        for match in _COMMAND_START.finditer(line):
+            rest = line[match.end() :]
+            if match.group("quote"):  # sh 'poetflow ...': the command ends at the quote
+                rest = rest.split(match.group("quote"), 1)[0]
+            lexer = shlex.shlex(
+                _PLACEHOLDERS.sub("X", rest), posix=True, punctuation_chars=_SHELL_PUNCTUATION
+            )
+            lexer.whitespace_split = True
+            words = []
+            for token in lexer:
+                if set(token) <= set(_SHELL_PUNCTUATION):  # a pipe, redirect or $( ... )
+                    break
+                words.append(token)
             if words:
                 found.append(words)
     return found
@@ -169,6 +181,21 @@ def test_every_template_command_line_parses_with_the_real_cli() -> None:
     assert {"run", "plan"} <= set(checked)
 
 
+def test_command_lines_are_found_in_shell_lines() -> None:
+    text = (
+        'matrix=$(poetflow plan --since "origin/$BASE_REF" --format github-matrix)\n'
+        "    sh 'poetflow-action run --since origin/main --stages test,build'\n"
+        "# poetflow build --not-checked-in-comments\n"
+        "- poetflow plan --format gitlab-pipeline > child.yml\n"
+        "- run: pipx install poetflow\n"
+    )
+    assert command_lines(text) == [
+        ["plan", "--since", "origin/X", "--format", "github-matrix"],
+        ["run", "--since", "origin/main", "--stages", "test,build"],
+        ["plan", "--format", "gitlab-pipeline"],
+    ]
+
+
 def test_a_wrong_option_in_a_template_line_would_be_caught() -> None:
     with pytest.raises(click.UsageError):
         _check_against_cli(["build", "--no-such-option"])
@@ -203,3 +230,17 @@ def test_action_inputs_become_options_the_cli_has() -> None:
         publish
     )
     assert "--jobs" in {o for p in group.get_command(ctx, "build").params for o in p.opts}  # type: ignore[union-attr]
+
+
+def test_every_action_input_is_an_option_of_poetflow_run() -> None:
+    from poetflow.ci.inputs import ACTION_INPUTS
+    from poetflow.cli.app import app
+
+    group = get_command(app)
+    assert isinstance(group, click.Group)
+    run = group.get_command(click.Context(group), "run")
+    if run is None:
+        pytest.skip("poetflow run is not registered yet")
+    options = {opt for param in run.params for opt in param.opts}
+    missing = [s.option for s in ACTION_INPUTS if s.option and s.option not in options]
+    assert not missing, f"action inputs without a poetflow run option: {missing}"
