@@ -196,6 +196,8 @@ _PROTOCOLS: dict[str, type[Any]] = {
 _strict_override: list[bool | None] = [None]
 _cache_lock = threading.Lock()
 _cache: dict[tuple[str, str, str], LoadedPlugin] = {}
+# A broken plugin is warned about once per process, however many stages load its group.
+_warned: set[tuple[str, str, str]] = set()
 
 
 def set_strict(strict: bool | None) -> None:
@@ -330,6 +332,7 @@ def forget_loaded() -> None:
     """Drop what was loaded so the next call reads the installed entry points again."""
     with _cache_lock:
         _cache.clear()
+        _warned.clear()
 
 
 def problem_message(loaded: LoadedPlugin) -> str:
@@ -348,6 +351,11 @@ def complain(loaded: LoadedPlugin) -> None:
             message,
             hint=f"Fix or uninstall {loaded.info.distribution}, or run without --strict-plugins.",
         )
+    key = (loaded.info.group, loaded.info.name, loaded.info.value)
+    with _cache_lock:
+        if key in _warned:
+            return
+        _warned.add(key)
     logger.warning("%s", message)
 
 

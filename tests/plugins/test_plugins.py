@@ -200,7 +200,9 @@ def test_broken_plugins_are_warnings_and_errors_only_when_strict(
     hooks = StageHooks(workspace, "publish", [core])
     assert hooks.run(core, lambda: "published") == "published"
     hooks.finish({}, ok=True)  # the incompatible reporter is never called
+    StageHooks(workspace, "build", [core])  # a second stage: no second warning
     log = stream.getvalue()
+    assert log.count("Plugin 'broken'") == 1
     assert "warning: Plugin 'broken' (poetflow.reporters) from poetflow-broken 0.1.0" in log
     assert "warning: Plugin 'future' (poetflow.reporters) from poetflow-future 0.1.0" in log
     assert "built for plugin API 2.0" in log
