@@ -302,3 +302,32 @@ def test_pre_run_checks_every_pipeline_hook_before_running_any(
     with pytest.raises(HookNotFoundError, match="post-run hook of the pipeline"):
         run_pipeline_hooks(load_workspace(root), "pre-run")
     assert not (root / "started").exists()
+
+
+def test_run_together_runs_every_pre_hook_then_the_write_then_every_post_hook(
+    hooked_repo: Callable[..., Path],
+) -> None:
+    record = (
+        'echo "$POETFLOW_HOOK $POETFLOW_PACKAGE $POETFLOW_ARTIFACTS" >> "$POETFLOW_ROOT/order.log"'
+    )
+    root = hooked_repo(f"pre-sign = [{json.dumps(record)}]\npost-sign = [{json.dumps(record)}]\n")
+    workspace = load_workspace(root)
+    core, app = workspace.get("core"), workspace.get("app")
+    hooks = StageHooks(workspace, "sign", [core, app])
+
+    def sign() -> str:
+        with (root / "order.log").open("a") as log:
+            log.write("sign all\n")
+        return "signed"
+
+    result = hooks.run_together(
+        [core, app], sign, artifacts={"core": [Path("/d/core.whl")], "app": [Path("/d/app.whl")]}
+    )
+    assert result == "signed"
+    assert _order(root) == [
+        "pre-sign core /d/core.whl",
+        "pre-sign app /d/app.whl",
+        "sign all",
+        "post-sign core /d/core.whl",
+        "post-sign app /d/app.whl",
+    ]
