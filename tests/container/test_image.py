@@ -206,3 +206,63 @@ def test_action_inputs_publish_to_a_local_index_from_the_container(
         assert outputs["report"] == ".poetflow/poetflow-report.json"
     finally:
         server.stop()
+
+
+def test_action_inputs_drive_a_release_run_in_the_container(
+    workspace: Path, github_files: Path, run_image: Callable[..., Run], tmp_path: Path
+) -> None:
+    from index_server import start_index_server
+    from poetflow.cli.app import COMMAND_MODULES
+
+    if "run" not in COMMAND_MODULES:
+        pytest.skip("poetflow run is not registered yet")
+    server = start_index_server(tmp_path / "index")
+    try:
+        pyproject = workspace / "pyproject.toml"
+        pyproject.write_text(
+            pyproject.read_text() + f'\n[tool.poetflow.repositories.local]\nurl = "{server.url}"\n'
+        )
+        subprocess.run(
+            ["git", "-c", "safe.directory=*", "commit", "-qam", "chore: the local index"],
+            cwd=workspace,
+            check=True,
+        )
+        _chown(workspace, UID)
+        result = run_image(
+            volumes=[(workspace, "/github/workspace"), (github_files, "/github/file_commands")],
+            env={
+                **GITHUB_ENV,
+                "INPUT_COMMAND": "run",
+                "INPUT_REPOSITORY": "local",
+                # The test stage locks each package against PyPI: covered by tests/qa on the
+                # host; here version -> build -> release -> publish run in the container.
+                "INPUT_SKIP": "test",
+                "INPUT_DRY-RUN": "false",
+                "INPUT_SIGN": "false",
+                "POETFLOW_REPOSITORY_LOCAL_USERNAME": server.username,
+                "POETFLOW_REPOSITORY_LOCAL_PASSWORD": server.password,
+                "GIT_AUTHOR_NAME": "CI",
+                "GIT_AUTHOR_EMAIL": "ci@example.invalid",
+                "GIT_COMMITTER_NAME": "CI",
+                "GIT_COMMITTER_EMAIL": "ci@example.invalid",
+                "REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt",
+            },
+            network="host",
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        outputs = parse_github_output(github_files / "output")
+        assert outputs["released"] == "true"
+        versions = json.loads(outputs["versions"])
+        new = versions["acme-core"]
+        assert new != "1.2.0"  # bumped by the "fix(core)" commit
+        assert "acme-core" in json.loads(outputs["released-packages"])
+        assert f"acme_core-{new}-py3-none-any.whl" in server.files()
+        summary = (github_files / "summary").read_text()
+        assert f"| acme-core | 1.2.0 → **{new}** |" in summary
+        assert server.password not in summary
+        report = json.loads((workspace / outputs["report"]).read_text())
+        core = next(p for p in report["packages"] if p["name"] == "acme-core")
+        assert core["published_to"]
+        assert all(len(a["sha256"]) == 64 for a in core["artifacts"])
+    finally:
+        server.stop()
