@@ -164,10 +164,8 @@ class BuildStage:
             )
             for p in report.packages
         }
-        ctx.options = {
-            **ctx.options,
-            "artifacts": [a.path for p in report.packages for a in p.artifacts],
-        }
+        by_package = {p.name: [a.path for a in p.artifacts] for p in report.packages}
+        ctx.options = {**ctx.options, "artifacts": by_package}
         if not report.ok:
             bad = [p.name for p in report.packages if not p.ok]
             return StageOutcome(self.name, "failed", f"build failed for {', '.join(bad)}", packages)
@@ -186,13 +184,20 @@ class SignStage:
             return StageOutcome(self.name, "skipped", "signing not requested (--sign)")
         from poetflow.signing import sign_artifacts, signing_options
 
-        artifacts = list(ctx.options.get("artifacts", ()))
+        by_package: dict[str, list[Path]] = dict(ctx.options.get("artifacts", {}))
+        artifacts = [path for paths in by_package.values() for path in paths]
         if not artifacts:
             return StageOutcome(self.name, "skipped", "nothing to sign")
         if ctx.dry_run:
             return StageOutcome(self.name, "skipped", f"would sign {len(artifacts)} files")
+        from poetflow.stages import StageHooks
+
         options = signing_options(ctx.workspace.config.section("signing"), root=ctx.workspace.root)
-        signed = sign_artifacts(artifacts, options)
+        packages = _packages(ctx, list(by_package))
+        hooks = StageHooks(ctx.workspace, "sign", packages, dry_run=ctx.dry_run)
+        signed = hooks.run_together(
+            packages, lambda: sign_artifacts(artifacts, options), artifacts=by_package
+        )
         return StageOutcome(self.name, "succeeded", f"{len(signed)} files signed")
 
 
