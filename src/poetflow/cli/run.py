@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -137,8 +137,7 @@ def run(
     """
     from poetflow.ci.environment import detect_environment
     from poetflow.pipeline.release import RunOptions, run_pipeline
-    from poetflow.pipeline.reporting import build_run_report
-    from poetflow.report import write_report
+    from poetflow.report import build_run_report, write_report
 
     options = current_options()
     workspace = workspace_from_options(options.root)
@@ -179,11 +178,24 @@ def run(
     )
     ci = detect_environment(os.environ)
     ci_values = {"system": ci.kind, "ref": ci.ref or "", "sha": ci.sha or ""}
+    involved = {name for stage in outcome.result.outcomes for name in stage.packages}
+    involved |= set(outcome.selected)
+    failed = outcome.result.failed_stage
+    junit = [
+        Path(str(stage.data["junit"]))
+        for stage in outcome.result.outcomes
+        if stage.name == "test" and stage.data.get("junit")
+    ]
     report = build_run_report(
-        outcome,
-        command="poetflow run",
+        "poetflow run",
+        outcome.result,
+        [p for p in outcome.workspace.packages if p.name in involved],
+        root=outcome.workspace.root,
+        exit_code=1 if failed else 0,
+        versions_before=outcome.versions_before,
         dry_run=options.dry_run,
         ci={k: v for k, v in ci_values.items() if v},
+        junit=junit,
     )
     path = write_report(report, directory)
     if options.json:
@@ -205,7 +217,7 @@ def run(
             "poetflow run", ["package", "version", "stages", "artifacts", "published"], rows
         )
         print_text(f"report: {path}")
-    failed = outcome.result.failed_stage
+    _hand_to_ci(report, path)
     if failed is not None:
         details = [
             f"{name}: {entry.detail}" for name, entry in failed.packages.items() if entry.failed
@@ -222,6 +234,23 @@ def run(
             + (f" ({'; '.join(details)})" if details else ""),
             hint="Fix it and run again: the pipeline resumes where it stopped.",
         )
+
+
+def _hand_to_ci(report: Any, path: Path) -> None:
+    """Outside the container (which does this itself), write GitHub outputs and summary."""
+    if os.environ.get("POETFLOW_ENTRYPOINT") == "1":
+        return
+    from poetflow.report import ci_outputs, render_markdown
+
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    outputs = os.environ.get("GITHUB_OUTPUT")
+    if summary or outputs:
+        from poetflow.ci.github import append_summary, write_outputs
+
+        if summary:
+            append_summary(Path(summary), render_markdown(report))
+        if outputs:
+            write_outputs(Path(outputs), ci_outputs(report, path))
 
 
 def register(app: typer.Typer) -> None:

@@ -79,7 +79,7 @@ class TestStage:
                 p.status,
                 p.error or (p.failed_command.display if p.failed_command else ""),
                 p.duration,
-                {"counts": p.counts, "output": p.output if p.status != "passed" else ""},
+                {"tests": p.counts, "output": p.output if p.status != "passed" else ""},
             )
             for p in report.packages
         }
@@ -108,7 +108,7 @@ class VersionStage:
             entry.name: PackageOutcome(
                 "bumped" if entry.changed else "unchanged",
                 f"{entry.current} -> {entry.next}" if entry.changed else "nothing to release",
-                data={"before": entry.current, "after": entry.next, "reasons": entry.reasons},
+                data={"version": entry.next, "reasons": entry.reasons},
             )
             for entry in plan.packages
         }
@@ -160,7 +160,7 @@ class BuildStage:
                 p.status,
                 p.error or p.reason,
                 p.duration,
-                {"artifacts": [(str(a.path), a.sha256, a.size) for a in p.artifacts]},
+                {"artifacts": [a.path for a in p.artifacts]},
             )
             for p in report.packages
         }
@@ -198,7 +198,12 @@ class SignStage:
         signed = hooks.run_together(
             packages, lambda: sign_artifacts(artifacts, options), artifacts=by_package
         )
-        return StageOutcome(self.name, "succeeded", f"{len(signed)} files signed")
+        packages_signed = {
+            name: PackageOutcome("signed", f"{len(paths)} files", data={"signed": True})
+            for name, paths in by_package.items()
+            if paths
+        }
+        return StageOutcome(self.name, "succeeded", f"{len(signed)} files signed", packages_signed)
 
 
 @dataclass
@@ -264,7 +269,15 @@ class PublishStage:
         )
         packages = {
             p.name: PackageOutcome(
-                p.status, p.detail, p.duration, {"files": [f.to_dict() for f in p.files]}
+                p.status,
+                p.detail,
+                p.duration,
+                {
+                    "artifacts": [f.path for f in p.files],
+                    "published_to": {
+                        f.filename: [f.url] for f in p.files if f.status in ("uploaded", "skipped")
+                    },
+                },
             )
             for p in report.packages
         }
