@@ -287,3 +287,24 @@ def test_the_sdist_rebuilds_elsewhere_into_the_same_wheel_metadata(demo_repo, tm
     assert built.returncode == 0, built.stderr
     rebuilt = project / "out" / built.stdout.strip().splitlines()[-1]
     assert requires_dist(wheel_metadata(rebuilt)) == requires_dist(wheel_metadata(wheel_of(app)))
+
+
+def test_a_rebuild_drops_signatures_of_the_old_bytes(demo_repo):
+    # A bundle or attestation left beside a rebuilt wheel would be uploaded with it and
+    # fail verification on the index: they go together with the artifact they sign.
+    _build(demo_repo, "acme-core")
+    core = demo_repo / "packages" / "core"
+    wheel = wheel_of(core)
+    bundle = wheel.with_name(wheel.name + ".sigstore.json")
+    attestation = wheel.with_name(wheel.name + ".publish.attestation")
+    bundle.write_text("{}")
+    attestation.write_text("{}")
+    module = core / "src" / "acme_core" / "__init__.py"
+    module.write_text(module.read_text() + "\n# changed\n")
+
+    report, _ = _build(demo_repo, "acme-core")
+
+    assert report.packages[0].status == "built"
+    assert wheel.is_file()
+    assert not bundle.exists()
+    assert not attestation.exists()

@@ -379,6 +379,10 @@ def _remove_stale(dist: Path, package: Package, stored: StoredBuild | None) -> N
         doomed |= {path for path in dist.iterdir() if _is_artifact_of(path, package)}
     for path in doomed:
         path.unlink(missing_ok=True)
+        # Signatures and attestations of the old bytes would not match the new artifact.
+        for companion in dist.glob(f"{path.name}.*"):
+            if companion.name.endswith((".sigstore", ".sigstore.json", ".attestation")):
+                companion.unlink(missing_ok=True)
 
 
 def _is_artifact_of(path: Path, package: Package) -> bool:
