@@ -169,7 +169,11 @@ class BuildStage:
         if not report.ok:
             bad = [p.name for p in report.packages if not p.ok]
             return StageOutcome(self.name, "failed", f"build failed for {', '.join(bad)}", packages)
-        return StageOutcome(self.name, "succeeded", f"{len(packages)} built", packages)
+        counts: dict[str, int] = {}
+        for entry in packages.values():
+            counts[entry.status] = counts.get(entry.status, 0) + 1
+        summary = ", ".join(f"{number} {status}" for status, number in counts.items())
+        return StageOutcome(self.name, "succeeded", summary, packages)
 
 
 @dataclass
