@@ -92,3 +92,40 @@ def test_announcer_posts_to_a_chat_webhook(monkeypatch: pytest.MonkeyPatch) -> N
         server.shutdown()
         server.server_close()
     assert received == [{"text": "released acme-core 1.2.0: acme_core-1.2.0-py3-none-any.whl"}]
+
+
+def test_emoji_parser_maps_codes_to_bumps_and_sections() -> None:
+    from poetflow_hello.parser import EmojiCommits
+
+    parser = EmojiCommits()
+    boom = parser.parse(":boom: drop Python 3.9\n\nThe body.")
+    assert boom is not None
+    assert (boom.bump, boom.section, boom.breaking) == ("major", "feat", True)
+    sparkles = parser.parse(":sparkles: add search")
+    assert sparkles is not None
+    assert (sparkles.bump, sparkles.subject) == ("minor", "add search")
+    bug = parser.parse(":bug: fix crash")
+    assert bug is not None
+    assert (bug.bump, bug.section) == ("patch", "fix")
+    assert parser.parse("feat: a conventional commit") is None
+    assert parser.parse(":unknown: something") is None
+
+
+def test_folder_store_copies_skips_and_refuses_other_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from poetflow.plugins import PublishRequest
+    from poetflow_hello.publisher import FolderStore
+
+    wheel = tmp_path / "demo-1.0.0-py3-none-any.whl"
+    wheel.write_bytes(b"wheel bytes")
+    store = tmp_path / "store"
+    monkeypatch.setenv("POETFLOW_HELLO_STORE", str(store))
+    request = PublishRequest("demo", "1.0.0", (wheel,))
+    first = FolderStore().publish(request)
+    assert [item.status for item in first] == ["uploaded"]
+    assert (store / "demo" / wheel.name).read_bytes() == b"wheel bytes"
+    assert first[0].url == (store / "demo" / wheel.name).as_uri()
+    assert [item.status for item in FolderStore().publish(request)] == ["skipped"]
+    wheel.write_bytes(b"rebuilt with other content")
+    assert [item.status for item in FolderStore().publish(request)] == ["failed"]

@@ -36,6 +36,8 @@ Examples:
   poetflow publish --sign    # in CI with an OIDC identity (GitHub id-token: write)
 
   poetflow publish --repository-url http://127.0.0.1:8080/ --json
+
+  poetflow publish --publisher NAME    # a poetflow.publishers plugin instead of an index
 """
 
 RepositoryOption = Annotated[
@@ -77,6 +79,16 @@ SignOption = Annotated[
         envvar="POETFLOW_SIGN",
         help="Sign every file with Sigstore before uploading and send its PEP 740 attestation. "
         "Default: [tool.poetflow.publish] sign.",
+        show_default=False,
+    ),
+]
+PublisherOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--publisher",
+        envvar="POETFLOW_PUBLISHER",
+        help="Hand the files to this poetflow.publishers plugin instead of uploading to an "
+        "index. Default: [tool.poetflow.publish] publisher.",
         show_default=False,
     ),
 ]
@@ -127,6 +139,7 @@ def publish(
     timeout: TimeoutOption = 30.0,
     build: BuildOption = True,
     sign: SignOption = None,
+    publisher: PublisherOption = None,
 ) -> None:
     """Upload each package's sdist and wheel, skipping files already on the index."""
     from poetflow.errors import StepFailedError
@@ -149,6 +162,7 @@ def publish(
         timeout=timeout,
         build=build,
         sign=sign,
+        publisher=publisher,
     )
     report = publish_packages(workspace, selected, publish_options, on_event=_log_event)
     _announce_masks(announced)  # tokens minted by trusted publishing

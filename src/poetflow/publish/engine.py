@@ -21,6 +21,7 @@ from poetflow.index import IndexClient
 from poetflow.publish.artifacts import build_distributions, collect_distributions
 from poetflow.publish.credentials import Credentials, TrustedPublishing, resolve_credentials
 from poetflow.publish.distributions import Distribution
+from poetflow.publish.publishers import configured_publisher, load_publisher, publish_with_plugin
 from poetflow.publish.repositories import Repository, resolve_repository
 from poetflow.publish.retry import RetryPolicy
 from poetflow.publish.uploader import Listing, Uploader, UploadFailure
@@ -62,6 +63,8 @@ class PublishOptions:
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     env: Mapping[str, str] | None = None
+    # A poetflow.publishers plugin name (None: [tool.poetflow.publish] publisher, else upload).
+    publisher: str | None = None
 
 
 @dataclass(frozen=True)
@@ -405,6 +408,11 @@ def publish_packages(
     """
     started = time.monotonic()
     env = os.environ if options.env is None else options.env
+    publisher_name = configured_publisher(workspace, options.publisher)
+    if publisher_name is not None:
+        return _publish_by_plugin(
+            workspace, packages, options, on_event, distributions, publisher_name, env
+        )
     repository = resolve_repository(workspace, options.repository, options.repository_url, env)
     order = workspace.graph.order([package.name for package in packages])
     by_name = {package.name: package for package in packages}
@@ -441,6 +449,51 @@ def publish_packages(
         dry_run=options.dry_run,
         duration=time.monotonic() - started,
         credentials_source=credentials.source,
+    )
+    hooks.finish(report.to_dict(), report.ok)
+    return report
+
+
+def _publish_by_plugin(
+    workspace: Workspace,
+    packages: Sequence[Package],
+    options: PublishOptions,
+    on_event: EventCallback | None,
+    distributions: Mapping[str, Sequence[Distribution]] | None,
+    name: str,
+    env: Mapping[str, str],
+) -> PublishReport:
+    """publish_packages with a publisher plugin as the target: no index, no credentials."""
+    started = time.monotonic()
+    publisher = load_publisher(workspace, name)
+    order = workspace.graph.order([package.name for package in packages])
+    hooks = StageHooks(workspace, "publish", packages, dry_run=options.dry_run)
+    if distributions is not None:
+        files = {key: list(items) for key, items in distributions.items()}
+    elif options.build:
+        files = build_distributions(workspace, packages, options.jobs, dry_run=options.dry_run)
+    else:
+        files = collect_distributions(packages, allow_missing=options.dry_run)
+    if _wants_signing(workspace, options):
+        _sign(workspace, files, options.dry_run, env)
+    callback = on_event or (lambda _event: None)
+
+    def emit(event: PublishEvent) -> None:
+        try:
+            callback(event)
+        except Exception:  # a broken reporter must not break a publish half-way
+            logger.debug("publish event callback failed", exc_info=True)
+
+    by_name = {package.name: package for package in packages}
+    results = publish_with_plugin(
+        publisher, workspace, order, by_name, files, hooks, options.dry_run, emit
+    )
+    report = PublishReport(
+        repository=publisher.repository,
+        packages=tuple(results[key] for key in order),
+        dry_run=options.dry_run,
+        duration=time.monotonic() - started,
+        credentials_source=f"plugin {publisher.name} ({publisher.distribution})",
     )
     hooks.finish(report.to_dict(), report.ok)
     return report

@@ -8,13 +8,95 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from poetflow.commits import ConventionalCommit, parse_commit_message
+from poetflow.errors import ConfigError
 from poetflow.git import CommitRecord, Repository
 from poetflow.metadata import canonical_name
 from poetflow.versioning.settings import VersionSettings
 from poetflow.versioning.versions import parse_pep440
 from poetflow.workspace import Package, Workspace
 
-__all__ = ["PackageCommit", "PackageHistory", "ReleaseTag", "collect_histories", "tag_pattern"]
+__all__ = [
+    "PackageCommit",
+    "PackageHistory",
+    "PluginCommit",
+    "ReleaseTag",
+    "collect_histories",
+    "message_parser",
+    "tag_pattern",
+]
+
+
+@dataclass(frozen=True)
+class PluginCommit(ConventionalCommit):
+    """A message understood by a ``commit-parser`` plugin: its own bump, ``type`` is its section.
+
+    The planner takes ``bump`` as it is (bump-rules do not apply); the changelog files the
+    commit under ``type`` like a conventional commit type.
+    """
+
+    bump: str = "none"
+
+
+def message_parser(settings: VersionSettings) -> Callable[[str], ConventionalCommit]:
+    """How commit messages are read: conventional commits, or the configured plugin.
+
+    Plugins are imported only when ``commit-parser`` is set. An unknown or unusable name
+    is a ConfigError (exit 2) naming the file, the key and the installed parsers.
+    """
+    if settings.commit_parser is None:
+        return parse_commit_message
+    from poetflow.plugins import COMMIT_PARSERS, PluginError, available, load_plugin
+
+    name = settings.commit_parser
+    installed = available(COMMIT_PARSERS)
+    found = next((item for item in installed if item[0].name == name), None)
+    if found is None:
+        names = ", ".join(info.name for info, _ep in installed) or "none"
+        raise ConfigError(
+            f"{settings.source}: tool.poetflow.version.commit-parser is {name!r}, which is not "
+            f"an installed poetflow.commit_parsers plugin (installed: {names}).",
+            hint="Install the plugin or fix the name: `poetflow plugins` lists them.",
+        )
+    loaded = load_plugin(*found)
+    if loaded.status != "loaded":
+        raise ConfigError(
+            f"{settings.source}: tool.poetflow.version.commit-parser {name!r} from "
+            f"{loaded.info.distribution} cannot be used: {loaded.error}."
+        )
+    parser = loaded.obj
+    distribution = loaded.info.distribution
+
+    def parse(message: str) -> ConventionalCommit:
+        try:
+            parsed = parser.parse(message)
+        except Exception as exc:  # a third-party parser's crash names the parser, no traceback
+            summary = message.strip().split("\n", 1)[0]
+            raise PluginError(
+                f"Commit parser {name!r} from {distribution} failed on commit {summary!r}: "
+                f"{type(exc).__name__}: {exc}."
+            ) from exc
+        return _from_parsed(message, parsed)
+
+    return parse
+
+
+def _from_parsed(message: str, parsed: Any) -> ConventionalCommit:
+    """A plugin's ParsedCommit (or None: not understood) as the commit the planner reads."""
+    if parsed is None:
+        header = message.strip().split("\n", 1)[0].strip()
+        return ConventionalCommit(raw=message, conventional=False, subject=header)
+    bump = parsed.bump if parsed.bump in ("major", "minor", "patch") else "none"
+    breaking = bool(parsed.breaking) or bump == "major"
+    subject = str(parsed.subject).strip()
+    return PluginCommit(
+        raw=message,
+        conventional=True,
+        type=str(parsed.section).strip().lower() or bump,
+        subject=subject,
+        breaking=breaking,
+        breaking_note=subject if breaking else None,
+        bump=bump,
+    )
 
 
 @dataclass(frozen=True)
@@ -159,6 +241,7 @@ def collect_histories(
     touching: dict[str, list[tuple[int, CommitRecord]]] = {name: [] for name in wanted}
     tag_steps: dict[str, int] = {}
     parsed: dict[str, ConventionalCommit] = {}
+    parse_message = message_parser(settings)
     watch = [*folders, *settings.shared_paths]
     for step_number, step in enumerate(repo.mainline(stops, watch=watch)):
         for record in step.introduced:
@@ -171,7 +254,7 @@ def collect_histories(
     def package_commit(record: CommitRecord) -> PackageCommit:
         message = parsed.get(record.id)
         if message is None:
-            message = parsed[record.id] = parse_commit_message(record.message)
+            message = parsed[record.id] = parse_message(record.message)
         return PackageCommit(record.id, record.time, message)
 
     histories: dict[str, PackageHistory] = {}

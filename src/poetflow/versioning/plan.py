@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from poetflow.errors import MetadataError, UsageError
-from poetflow.versioning.history import PackageCommit, PackageHistory
+from poetflow.versioning.history import PackageCommit, PackageHistory, PluginCommit
 from poetflow.versioning.settings import VersionSettings
 from poetflow.versioning.versions import (
     BumpLevel,
@@ -114,7 +114,10 @@ def commit_level(commit: PackageCommit, settings: VersionSettings) -> BumpLevel 
         return None
     if message.breaking:
         return "major"
-    level = settings.bump_rules.get(message.type)
+    # A commit-parser plugin decided the bump itself; bump-rules are for conventional types.
+    level = (
+        message.bump if isinstance(message, PluginCommit) else settings.bump_rules.get(message.type)
+    )
     if level in ("major", "minor", "patch"):
         return level  # type: ignore[return-value]
     return None

@@ -37,6 +37,9 @@ class VersionSettings:
     dependents_bump: DependentsBump = "patch"
     shared_paths: tuple[str, ...] = ()
     commit_message: str = _DEFAULT_MESSAGE
+    # A ``poetflow.commit_parsers`` plugin name; None: conventional commits.
+    commit_parser: str | None = None
+    source: str = "pyproject.toml"
 
     @property
     def release_prefix(self) -> str:
@@ -93,6 +96,13 @@ def version_settings(workspace: Workspace) -> VersionSettings:
             f"{where}: tool.poetflow.version.commit-message must be a string with {{versions}}.",
             hint=f'For example commit-message = "{_DEFAULT_MESSAGE}".',
         )
+    parser = section.get("commit-parser")
+    if parser is not None and (not isinstance(parser, str) or not parser.strip()):
+        raise ConfigError(
+            f"{where}: tool.poetflow.version.commit-parser must be the name of a "
+            "poetflow.commit_parsers plugin.",
+            hint="Run `poetflow plugins` to list the installed ones.",
+        )
     return VersionSettings(
         versioning=config.versioning,
         tag_format=config.tag_format,
@@ -101,6 +111,8 @@ def version_settings(workspace: Workspace) -> VersionSettings:
         dependents_bump=cast(DependentsBump, dependents),
         shared_paths=tuple(item.strip("/") for item in shared if item.strip("/")),
         commit_message=message,
+        commit_parser=parser.strip() if parser is not None else None,
+        source=where,
     )
 
 
