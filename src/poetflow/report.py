@@ -66,6 +66,14 @@ class TestCounts:
     def passed(self) -> int:
         return self.tests - self.failures - self.errors - self.skipped
 
+    def __add__(self, other: TestCounts) -> TestCounts:
+        return TestCounts(
+            self.tests + other.tests,
+            self.failures + other.failures,
+            self.errors + other.errors,
+            self.skipped + other.skipped,
+        )
+
 
 @dataclass(frozen=True)
 class StageRecord:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from poetflow.errors import UsageError
@@ -67,7 +66,3 @@ def _shared_paths(workspace: Workspace) -> list[str]:
 
 def _is_inside(path: str, folder: str) -> bool:
     return folder in ("", ".") or path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def names_of(packages: Sequence[Package]) -> list[str]:
-    return [package.name for package in packages]

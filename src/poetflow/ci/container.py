@@ -138,13 +138,8 @@ def _workspace_report(invocation: Invocation, code: int, started: float, ci: CiE
         packages=tuple(packages),
         duration=time.monotonic() - started,
         root=root,
-        ci=_ci_dict(ci),
+        ci=ci.report_fields(),
     )
-
-
-def _ci_dict(ci: CiEnvironment) -> dict[str, str]:
-    values = {"system": ci.kind, "run_url": ci.run_url, "ref": ci.ref, "sha": ci.sha}
-    return {key: value for key, value in values.items() if value}
 
 
 def _annotations(report: Any, errors: Sequence[str], workspace: Path | None) -> list[str]:

@@ -29,6 +29,11 @@ class CiEnvironment:
     def is_ci(self) -> bool:
         return self.kind != "local"
 
+    def report_fields(self) -> dict[str, str]:
+        """What the run report records about the CI run (only the values that are known)."""
+        values = {"system": self.kind, "run_url": self.run_url, "ref": self.ref, "sha": self.sha}
+        return {key: value for key, value in values.items() if value}
+
 
 def _path(value: str | None) -> Path | None:
     return Path(value) if value else None

@@ -86,6 +86,27 @@ DryRunOption = Annotated[
     ),
 ]
 
+RepositoryOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--repository",
+        "-r",
+        envvar="POETFLOW_REPOSITORY",
+        help="Repository name: pypi, testpypi, [tool.poetflow.repositories.NAME] or a Poetry "
+        "repository. Default: [tool.poetflow.publish] repository, else pypi.",
+        show_default=False,
+    ),
+]
+RepositoryUrlOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--repository-url",
+        envvar="POETFLOW_REPOSITORY_URL",
+        help="Upload URL of an index not configured by name.",
+        show_default=False,
+    ),
+]
+
 AllOption = Annotated[
     bool, typer.Option("--all", help="Every package (the default when nothing is selected).")
 ]

@@ -12,6 +12,8 @@ import typer
 from poetflow.cli.options import (
     AllOption,
     PackageOption,
+    RepositoryOption,
+    RepositoryUrlOption,
     SinceOption,
     current_options,
     make_selection,
@@ -40,26 +42,6 @@ Examples:
   poetflow publish --publisher NAME    # a poetflow.publishers plugin instead of an index
 """
 
-RepositoryOption = Annotated[
-    Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
-    typer.Option(
-        "--repository",
-        "-r",
-        envvar="POETFLOW_REPOSITORY",
-        help="Repository name: pypi, testpypi, [tool.poetflow.repositories.NAME] or a Poetry "
-        "repository. Default: [tool.poetflow.publish] repository, else pypi.",
-        show_default=False,
-    ),
-]
-RepositoryUrlOption = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option(
-        "--repository-url",
-        envvar="POETFLOW_REPOSITORY_URL",
-        help="Upload URL of an index not configured by name.",
-        show_default=False,
-    ),
-]
 JobsOption = Annotated[
     int,
     typer.Option("--jobs", "-j", envvar="POETFLOW_JOBS", min=1, help="Packages uploaded at once."),

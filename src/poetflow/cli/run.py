@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from poetflow.cli.options import (
     AllOption,
     PackageOption,
+    RepositoryOption,
+    RepositoryUrlOption,
     SinceOption,
     current_options,
     make_selection,
@@ -18,6 +20,10 @@ from poetflow.cli.options import (
 )
 from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
 from poetflow.errors import StepFailedError
+
+if TYPE_CHECKING:
+    from poetflow.ci.environment import CiEnvironment
+    from poetflow.report import RunReport
 
 __all__ = ["register"]
 
@@ -64,25 +70,8 @@ def run(
             show_default=False,
         ),
     ] = None,
-    repository: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(
-            "--repository",
-            "-r",
-            envvar="POETFLOW_REPOSITORY",
-            help="Where to publish: pypi, testpypi, or a [tool.poetflow.repositories] name.",
-            show_default=False,
-        ),
-    ] = None,
-    repository_url: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(
-            "--repository-url",
-            envvar="POETFLOW_REPOSITORY_URL",
-            help="An upload URL instead of a named repository.",
-            show_default=False,
-        ),
-    ] = None,
+    repository: RepositoryOption = None,
+    repository_url: RepositoryUrlOption = None,
     sign: Annotated[
         Optional[bool],  # noqa: UP045
         typer.Option(
@@ -177,7 +166,6 @@ def run(
         on_stage=progress,
     )
     ci = detect_environment(os.environ)
-    ci_values = {"system": ci.kind, "ref": ci.ref or "", "sha": ci.sha or ""}
     involved = {name for stage in outcome.result.outcomes for name in stage.packages}
     involved |= set(outcome.selected)
     failed = outcome.result.failed_stage
@@ -194,7 +182,7 @@ def run(
         exit_code=1 if failed else 0,
         versions_before=outcome.versions_before,
         dry_run=options.dry_run,
-        ci={k: v for k, v in ci_values.items() if v},
+        ci=ci.report_fields(),
         junit=junit,
     )
     path = write_report(report, directory)
@@ -217,7 +205,7 @@ def run(
             "poetflow run", ["package", "version", "stages", "artifacts", "published"], rows
         )
         print_text(f"report: {path}")
-    _hand_to_ci(report, path)
+    _hand_to_ci(ci, report, path)
     if failed is not None:
         details = [
             f"{name}: {entry.detail}" for name, entry in failed.packages.items() if entry.failed
@@ -236,21 +224,17 @@ def run(
         )
 
 
-def _hand_to_ci(report: Any, path: Path) -> None:
+def _hand_to_ci(ci: CiEnvironment, report: RunReport, path: Path) -> None:
     """Outside the container (which does this itself), write GitHub outputs and summary."""
-    if os.environ.get("POETFLOW_ENTRYPOINT") == "1":
+    if os.environ.get("POETFLOW_ENTRYPOINT") == "1" or ci.kind != "github":
         return
+    from poetflow.ci.github import append_summary, write_outputs
     from poetflow.report import ci_outputs, render_markdown
 
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    outputs = os.environ.get("GITHUB_OUTPUT")
-    if summary or outputs:
-        from poetflow.ci.github import append_summary, write_outputs
-
-        if summary:
-            append_summary(Path(summary), render_markdown(report))
-        if outputs:
-            write_outputs(Path(outputs), ci_outputs(report, path))
+    if ci.summary_file is not None:
+        append_summary(ci.summary_file, render_markdown(report))
+    if ci.output_file is not None:
+        write_outputs(ci.output_file, ci_outputs(report, path))
 
 
 def register(app: typer.Typer) -> None:

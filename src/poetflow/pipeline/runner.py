@@ -67,18 +67,11 @@ class RunContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     outcomes: list[StageOutcome] = field(default_factory=list)
 
-    def outcome(self, name: str) -> StageOutcome | None:
-        for outcome in self.outcomes:
-            if outcome.name == name:
-                return outcome
-        return None
-
 
 class Stage(Protocol):
-    """One pipeline stage. ``irreversible`` stages (push, upload) run only after success."""
+    """One pipeline stage; the runner skips every stage after a failed one."""
 
     name: str
-    irreversible: bool
 
     def run(self, ctx: RunContext) -> StageOutcome: ...
 

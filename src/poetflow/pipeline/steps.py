@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from poetflow.pipeline.runner import PackageOutcome, RunContext, StageOutcome
 from poetflow.workspace import Package, load_workspace
@@ -54,7 +53,6 @@ class TestStage:
 
     __test__ = False
     name: str = "test"
-    irreversible: bool = False
 
     def run(self, ctx: RunContext) -> StageOutcome:
         from poetflow.qa import TestOptions, run_tests
@@ -97,7 +95,6 @@ class VersionStage:
     """Auto bump from conventional commits, constraints of dependents, changelogs."""
 
     name: str = "version"
-    irreversible: bool = False
 
     def run(self, ctx: RunContext) -> StageOutcome:
         from poetflow.versioning import apply_plan, plan_versions
@@ -144,7 +141,6 @@ class BuildStage:
     """sdist + wheel of every package this run releases (poetflow.build)."""
 
     name: str = "build"
-    irreversible: bool = False
 
     def run(self, ctx: RunContext) -> StageOutcome:
         from poetflow.build import BuildOptions, build_packages
@@ -181,7 +177,6 @@ class SignStage:
     """Sigstore bundles and PEP 740 attestations beside every artifact (poetflow.signing)."""
 
     name: str = "sign"
-    irreversible: bool = False
 
     def run(self, ctx: RunContext) -> StageOutcome:
         if not ctx.options.get("sign"):
@@ -215,7 +210,6 @@ class ReleaseStage:
     """The release commit, annotated tags (changelog as message) and, on request, the push."""
 
     name: str = "release"
-    irreversible: bool = True
 
     def run(self, ctx: RunContext) -> StageOutcome:
         from poetflow.git import Repository
@@ -251,8 +245,6 @@ class PublishStage:
     """Upload what is not on the index yet, dependencies first (poetflow.publish)."""
 
     name: str = "publish"
-    irreversible: bool = True
-    results: dict[str, Any] = field(default_factory=dict)
 
     def run(self, ctx: RunContext) -> StageOutcome:
         from poetflow.publish import PublishOptions, publish_packages

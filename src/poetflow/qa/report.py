@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from poetflow.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from poetflow.report import TestCounts
 
 __all__ = [
     "CommandResult",
@@ -21,26 +22,6 @@ __all__ = [
 CommandStatus = Literal["passed", "failed", "error"]
 # error: bad configuration (command not found, outdated lock): exit 2, not a test failure.
 PackageStatus = Literal["passed", "failed", "error", "skipped"]
-
-
-@dataclass(frozen=True)
-class TestCounts:
-    """Test case counts, as JUnit reports them."""
-
-    __test__ = False
-
-    tests: int = 0
-    failures: int = 0
-    errors: int = 0
-    skipped: int = 0
-
-    def __add__(self, other: TestCounts) -> TestCounts:
-        return TestCounts(
-            self.tests + other.tests,
-            self.failures + other.failures,
-            self.errors + other.errors,
-            self.skipped + other.skipped,
-        )
 
 
 @dataclass(frozen=True)
