@@ -125,6 +125,28 @@ def test_missing_credentials_stop_before_anything_changes(
     assert git(released_demo, "status", "--porcelain", "--untracked-files=no") == ""
 
 
+def test_version_hooks_run_once_and_are_not_announced_as_would_run(
+    demo_repo: Path, run_cli: RunCli, tmp_path: Path
+) -> None:
+    log = tmp_path / "hooked.log"
+    with (demo_repo / "pyproject.toml").open("a", encoding="utf-8") as handle:
+        handle.write(
+            '\n[tool.poetflow.hooks]\n'
+            f'pre-version = ["echo $POETFLOW_PACKAGE >> {log}"]\n'
+        )
+    git(demo_repo, "commit", "-q", "-am", "chore: a hook")
+    (demo_repo / "packages" / "core" / "src" / "acme_core" / "rates.py").write_text("RATE = 1\n")
+    git(demo_repo, "add", "-A")
+    git(demo_repo, "commit", "-q", "-m", "feat(core): exchange rates")
+    result = run_cli("run", "--stages", "version", cwd=demo_repo)
+    assert result.exit_code == 0, result.stderr
+    # A real run must not print dry-run lines for hooks it runs for real.
+    assert "would run" not in result.stderr
+    ran = log.read_text().split()
+    assert sorted(ran) == sorted(set(ran))
+    assert "acme-core" in ran
+
+
 def test_unknown_stage_is_bad_usage(demo_repo: Path, run_cli: RunCli) -> None:
     result = run_cli("run", "--stages", "test,deploy", cwd=demo_repo)
     assert result.exit_code == 2

@@ -97,7 +97,7 @@ class VersionStage:
     name: str = "version"
 
     def run(self, ctx: RunContext) -> StageOutcome:
-        from poetflow.versioning import apply_plan, plan_versions
+        from poetflow.versioning import apply_plan, files_to_write, plan_versions
 
         plan = ctx.options.get("plan") or plan_versions(ctx.workspace, ctx.selected, "auto")
         ctx.options = {**ctx.options, "plan": plan}
@@ -112,8 +112,9 @@ class VersionStage:
         if not plan.touched:
             return StageOutcome(self.name, "succeeded", "nothing to release", packages)
         # Snapshot the files first: if build or sign fails later, they are put back.
-        preview = apply_plan(ctx.workspace, plan, changelog=True, dry_run=True)
-        snapshot = {path: path.read_bytes() if path.exists() else None for path in preview.files}
+        # (Computed without the dry-run apply, which would log its hooks as "would run".)
+        files = files_to_write(ctx.workspace, plan, changelog=True)
+        snapshot = {path: path.read_bytes() if path.exists() else None for path in files}
         result = apply_plan(ctx.workspace, plan, changelog=True, dry_run=ctx.dry_run)
         ctx.options = {
             **ctx.options,

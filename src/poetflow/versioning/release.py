@@ -125,6 +125,35 @@ def _write_with_hooks(
     )
 
 
+def _plan_edits(
+    workspace: Workspace, plan: VersionPlan, *, changelog: bool, tag: bool
+) -> tuple[list[FileEdit], dict[str, PackageChangelog]]:
+    """The file edits the plan makes, and the changelog sections (tag messages)."""
+    edits: list[FileEdit] = []
+    for entry in plan.touched:
+        edits.extend(version_edits(workspace, entry))
+    changelogs: dict[str, PackageChangelog] = {}
+    if (changelog or tag) and plan.releases:
+        from poetflow.changelog import changelog_edits
+
+        # Tag messages are the changelog sections, so they are built for --tag alone too.
+        released = [workspace.by_name[entry.name] for entry in plan.releases]
+        changelogs, changelog_files = changelog_edits(workspace, released, plan=plan)
+        if changelog:
+            edits.extend(changelog_files)
+    return edits, changelogs
+
+
+def files_to_write(
+    workspace: Workspace, plan: VersionPlan, *, changelog: bool = True
+) -> tuple[Path, ...]:
+    """The files ``apply_plan`` would write, computed without running any hook."""
+    if not plan.touched:
+        return ()
+    edits, _ = _plan_edits(workspace, plan, changelog=changelog, tag=False)
+    return tuple(edit.path for edit in edits)
+
+
 def apply_plan(
     workspace: Workspace,
     plan: VersionPlan,
@@ -152,18 +181,7 @@ def apply_plan(
                 f"The tag {clash[0]!r} already exists in {repo.workdir}; nothing was changed.",
                 hint="Bump to a different version or delete the tag.",
             )
-    edits: list[FileEdit] = []
-    for entry in plan.touched:
-        edits.extend(version_edits(workspace, entry))
-    changelogs: dict[str, PackageChangelog] = {}
-    if (changelog or tag) and plan.releases:
-        from poetflow.changelog import changelog_edits
-
-        # Tag messages are the changelog sections, so they are built for --tag alone too.
-        released = [workspace.by_name[entry.name] for entry in plan.releases]
-        changelogs, changelog_files = changelog_edits(workspace, released, plan=plan)
-        if changelog:
-            edits.extend(changelog_files)
+    edits, changelogs = _plan_edits(workspace, plan, changelog=changelog, tag=tag)
     files = tuple(edit.path for edit in edits)
     if not plan.touched:
         return VersionResult(plan, files, None, tuple(tags), False, dry_run)
