@@ -93,9 +93,16 @@ class IndexServer:
 
 
 def start_index_server(
-    base: Path, username: str = INDEX_USER, password: str = INDEX_PASSWORD
+    base: Path,
+    username: str = INDEX_USER,
+    password: str = INDEX_PASSWORD,
+    fallback_url: str | None = None,
 ) -> IndexServer:
-    """Start pypiserver on a free port with one htpasswd user; uploads require auth."""
+    """Start pypiserver on a free port with one htpasswd user; uploads require auth.
+
+    pypiserver redirects a project it does not hold to PyPI unless told otherwise; the
+    tests never reach out, so that redirect goes to ``fallback_url`` or is off.
+    """
     from passlib.apache import HtpasswdFile
 
     base.mkdir(parents=True, exist_ok=True)
@@ -112,6 +119,7 @@ def start_index_server(
             "-i", "127.0.0.1", "-p", str(port),
             "-P", str(base / "htpasswd"), "-a", "update",
             "--hash-algo", "sha256", "--server", "auto",
+            *(["--fallback-url", fallback_url] if fallback_url else ["--disable-fallback"]),
             str(packages),
         ]  # fmt: skip
         with log_file.open("ab") as log:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from poetflow import __version__
 from poetflow.masking import mask
@@ -39,6 +39,8 @@ JSON_ACCEPT = (
     "text/html;q=0.1"
 )
 _JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 10
 _HASH_FRAGMENT = re.compile(r"^(?P<algo>[a-z0-9_]+)=(?P<value>[0-9a-fA-F]+)$")
 
 
@@ -194,9 +196,26 @@ class IndexClient:
     def project_page(
         self, index_url: str, project: str, auth: tuple[str, str] | None = None
     ) -> HttpResponse:
-        """GET ``<index>/<project>/`` asking for PEP 691 JSON, accepting PEP 503 HTML."""
+        """GET ``<index>/<project>/`` asking for PEP 691 JSON, accepting PEP 503 HTML.
+
+        Redirects within the index are followed (e.g. to the normalized name). A redirect
+        to another host answers 404: pypiserver and proxies send a project they do not hold
+        to their fallback (usually pypi.org), and that index's files with the same name are
+        not on this one, so they must not count as "already published".
+        """
         url = urljoin(index_url.rstrip("/") + "/", f"{project}/")
-        return self.get(url, headers={"Accept": JSON_ACCEPT}, auth=auth)
+        origin = urlsplit(url)[:2]
+        for _hop in range(_MAX_REDIRECTS):
+            response = self._send(
+                "GET", url, headers={"Accept": JSON_ACCEPT}, auth=auth, allow_redirects=False
+            )
+            location = response.header("Location")
+            if response.status not in _REDIRECTS or not location:
+                return response
+            url = urljoin(url, location)
+            if urlsplit(url)[:2] != origin:
+                return HttpResponse(404, url, "", {"X-PoetFlow-Fallback": url})
+        return response
 
     def file_sha256(self, url: str, auth: tuple[str, str] | None = None) -> str:
         """Download a file and hash it (for indexes whose links carry no sha256)."""

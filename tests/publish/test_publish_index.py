@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from publish_fixtures import DIAMOND, build_package, write_package, write_workspace
 
-from index_server import IndexServer
+from index_server import IndexServer, start_index_server
 
 pytestmark = pytest.mark.slow
 
@@ -217,3 +217,24 @@ def test_poetry_configured_repository_and_poetry_credentials(
     result = run_cli("publish", "--root", root, "--repository", "corp-index")
     assert result.exit_code == 0, result.stderr  # type: ignore[attr-defined]
     assert index_server.files() == ["solo_pkg-0.1.0-py3-none-any.whl", "solo_pkg-0.1.0.tar.gz"]
+
+
+def test_an_index_that_redirects_unknown_projects_elsewhere_is_not_read_as_holding_them(
+    run_cli: Callable[..., object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pypiserver's default: a project it does not hold is redirected to PyPI. Here the
+    # "PyPI" is a second local index holding another project's file of the same name.
+    upstream = start_index_server(tmp_path / "upstream")
+    index = start_index_server(tmp_path / "index", fallback_url=upstream.simple_url)
+    try:
+        (upstream.packages_dir / "acme_core-0.1.0.tar.gz").write_bytes(b"someone else's acme-core")
+        root = write_workspace(tmp_path / "mono", DIAMOND, index.url)
+        monkeypatch.setenv("POETFLOW_REPOSITORY_LOCAL_USERNAME", index.username)
+        monkeypatch.setenv("POETFLOW_REPOSITORY_LOCAL_PASSWORD", index.password)
+        code, payload = _publish_json(run_cli, root)
+        assert code == 0, payload
+        assert set(_statuses(payload).values()) == {"uploaded"}
+        assert index.files() == EXPECTED_FILES
+    finally:
+        index.stop()
+        upstream.stop()
