@@ -47,9 +47,7 @@ def _install(site: Path) -> None:
         (info / "METADATA").write_text(
             f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nSummary: Plugin {index}\n"
         )
-        (info / "entry_points.txt").write_text(
-            f"[poetflow.commands]\ncmd-{index} = {name}:app\n"
-        )
+        (info / "entry_points.txt").write_text(f"[poetflow.commands]\ncmd-{index} = {name}:app\n")
         (site / f"{name}.py").write_text(
             "import time\nimport typer\ntime.sleep(0.5)\napp = typer.Typer()\n"
         )

@@ -80,15 +80,21 @@ def main() -> int:
     second_install = second["install_seconds"]
     speedup = serial_wall / parallel_wall
     print(f"generated monorepo: {args.count} packages, {tests} tests")
-    print(f"first run  (lock + install):  wall {first_wall:7.2f} s, "
-          f"poetry install {first_install:7.2f} s (summed over packages)")
-    print(f"second run (unchanged locks): wall {second_wall:7.2f} s, "
-          f"poetry install {second_install:7.3f} s, packages installed again: "
-          f"{len(installed_again)}")
+    print(
+        f"first run  (lock + install):  wall {first_wall:7.2f} s, "
+        f"poetry install {first_install:7.2f} s (summed over packages)"
+    )
+    print(
+        f"second run (unchanged locks): wall {second_wall:7.2f} s, "
+        f"poetry install {second_install:7.3f} s, packages installed again: "
+        f"{len(installed_again)}"
+    )
     if second_install > 0:
         print(f"install time ratio first/second: {first_install / second_install:,.0f}x")
-    print(f"warm envs, best of 3: --jobs 1: wall {serial_wall:6.2f} s   "
-          f"--jobs 2: wall {parallel_wall:6.2f} s   speed-up {speedup:.2f}x")
+    print(
+        f"warm envs, best of 3: --jobs 1: wall {serial_wall:6.2f} s   "
+        f"--jobs 2: wall {parallel_wall:6.2f} s   speed-up {speedup:.2f}x"
+    )
     assert serial["status"] == parallel["status"] == "passed"
 
     failures = []

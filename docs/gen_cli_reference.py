@@ -105,8 +105,10 @@ def cli_reference_markdown() -> str:
         ]
         if arguments:
             out += ["| argument | required |", "| --- | --- |"]
-            out += [f"| `{arg.human_readable_name}` | {'yes' if arg.required else 'no'} |"
-                    for arg in arguments]
+            out += [
+                f"| `{arg.human_readable_name}` | {'yes' if arg.required else 'no'} |"
+                for arg in arguments
+            ]
             out.append("")
         if options:
             out += ["| option | description |", "| --- | --- |"]

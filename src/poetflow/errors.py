@@ -130,4 +130,3 @@ class VersionWriteError(PoetFlowError):
     """Writing release files (versions, constraints, changelogs) failed; all were restored."""
 
     exit_code = EXIT_FAILED
-

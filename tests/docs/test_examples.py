@@ -56,8 +56,7 @@ def test_page_examples_run(page: Path, tmp_path: Path) -> None:
         if example.runnable
         and not example.skipped
         and not any(
-            page.name == name and example.command.startswith(prefix)
-            for name, prefix in _UNMARKED
+            page.name == name and example.command.startswith(prefix) for name, prefix in _UNMARKED
         )
     ]
     if not examples:

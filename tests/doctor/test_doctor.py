@@ -28,9 +28,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("token")
-def test_a_healthy_repository_passes(
-    demo_repo: Path, run_cli: Callable[..., CliResult]
-) -> None:
+def test_a_healthy_repository_passes(demo_repo: Path, run_cli: Callable[..., CliResult]) -> None:
     result = run_cli("doctor", cwd=demo_repo)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "all 9 checks passed" in result.stdout
@@ -229,7 +227,10 @@ def test_stale_lock_detected_exactly_as_poetry_does(
     (package / "pyproject.toml").write_text(_LOCKABLE, encoding="utf-8")
     (root / "pyproject.toml").write_text('[tool.poetflow]\npackages = ["packages/*"]\n')
     subprocess.run(
-        ["poetry", "lock", "--no-ansi"], cwd=package, check=True, capture_output=True,
+        ["poetry", "lock", "--no-ansi"],
+        cwd=package,
+        check=True,
+        capture_output=True,
         env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
     )
     init_repo(root)
@@ -240,7 +241,7 @@ def test_stale_lock_detected_exactly_as_poetry_does(
 
     edits = [
         ('requires-python = ">=3.10"', 'requires-python = ">=3.11"'),
-        ('dependencies = []', 'dependencies = []\n\n[dependency-groups]\ndev = ["pytest>=8"]'),
+        ("dependencies = []", 'dependencies = []\n\n[dependency-groups]\ndev = ["pytest>=8"]'),
     ]
     for old, new in edits:
         pyproject = package / "pyproject.toml"

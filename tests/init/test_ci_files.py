@@ -69,9 +69,15 @@ def test_ci_templates_work_from_an_installed_wheel(
 ) -> None:
     dist = tmp_path / "dist"
     built = subprocess.run(
-        [sys.executable, "-c",
-         f"from poetry.core.masonry.api import build_wheel; print(build_wheel({str(dist)!r}))"],
-        cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-c",
+            f"from poetry.core.masonry.api import build_wheel; print(build_wheel({str(dist)!r}))",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     dist.mkdir(exist_ok=True)
     wheel = dist / built.stdout.strip().splitlines()[-1]
@@ -88,7 +94,11 @@ def test_ci_templates_work_from_an_installed_wheel(
     )
     completed = subprocess.run(
         [sys.executable, "-c", script, "init", "--yes", "--ci", "github"],
-        cwd=root, env=env, capture_output=True, text=True, check=False,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert str(site) in completed.stderr  # the unpacked wheel, not this checkout

@@ -59,9 +59,7 @@ def test_inspects_packages_styles_and_tags(make_monorepo: Callable[..., Path]) -
 def test_equal_versions_without_tags_mean_synchronized(
     make_monorepo: Callable[..., Path],
 ) -> None:
-    root = make_monorepo(
-        [("libs/a", "lib-a", "2.0.0"), ("libs/b", "lib-b", "2.0.0", "pep621")]
-    )
+    root = make_monorepo([("libs/a", "lib-a", "2.0.0"), ("libs/b", "lib-b", "2.0.0", "pep621")])
     inspection = inspect_repository(root)
     assert inspection.versioning == "synchronized"
     assert "2.0.0" in inspection.versioning_reason
@@ -82,7 +80,7 @@ def test_mixed_folders_are_listed_one_by_one(make_monorepo: Callable[..., Path])
     # A sibling that is not a Poetry package must not be swept in by a packages/* glob.
     (root / "packages" / "js").mkdir()
     (root / "packages" / "js" / "pyproject.toml").write_text(
-        '[tool.black]\nline-length = 100\n', encoding="utf-8"
+        "[tool.black]\nline-length = 100\n", encoding="utf-8"
     )
     inspection = inspect_repository(root)
     assert inspection.package_globs == ("packages/a", "tool")

@@ -17,8 +17,12 @@ POETFLOW = [sys.executable, "-m", "poetflow"]
 def _spawn(root: Path, *args: str) -> pexpect.spawn:
     env = {**os.environ, "COLUMNS": "200", "TERM": "dumb"}
     return pexpect.spawn(
-        POETFLOW[0], [*POETFLOW[1:], "init", *args], cwd=str(root), env=env,
-        encoding="utf-8", timeout=60,
+        POETFLOW[0],
+        [*POETFLOW[1:], "init", *args],
+        cwd=str(root),
+        env=env,
+        encoding="utf-8",
+        timeout=60,
     )
 
 

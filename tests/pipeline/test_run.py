@@ -131,8 +131,7 @@ def test_version_hooks_run_once_and_are_not_announced_as_would_run(
     log = tmp_path / "hooked.log"
     with (demo_repo / "pyproject.toml").open("a", encoding="utf-8") as handle:
         handle.write(
-            '\n[tool.poetflow.hooks]\n'
-            f'pre-version = ["echo $POETFLOW_PACKAGE >> {log}"]\n'
+            f'\n[tool.poetflow.hooks]\npre-version = ["echo $POETFLOW_PACKAGE >> {log}"]\n'
         )
     git(demo_repo, "commit", "-q", "-am", "chore: a hook")
     (demo_repo / "packages" / "core" / "src" / "acme_core" / "rates.py").write_text("RATE = 1\n")

@@ -112,4 +112,3 @@ def make_workspace(tmp_path: Path) -> WorkspaceFactory:
         return init_repo(root)
 
     return make
-

@@ -176,8 +176,11 @@ def test_dependent_of_a_failed_package_runs_and_says_so(
     make_workspace: Callable[..., Path], run_cli: Run
 ) -> None:
     root = make_workspace(
-        {"base": ([], FAILING, None), "mid": (["base"], PASSING, None),
-         "top": (["mid"], PASSING, None)}
+        {
+            "base": ([], FAILING, None),
+            "mid": (["base"], PASSING, None),
+            "top": (["mid"], PASSING, None),
+        }
     )
     result = run_cli("test", cwd=root)
     assert result.exit_code == 1
@@ -226,8 +229,7 @@ def test_timeout_fails_the_command_and_says_so(
     make_workspace: Callable[..., Path], run_cli: Run
 ) -> None:
     root = make_workspace(
-        {"hangs": ([], "", {"commands": ["python -c 'import time; time.sleep(30)'"],
-                            "timeout": 1})}
+        {"hangs": ([], "", {"commands": ["python -c 'import time; time.sleep(30)'"], "timeout": 1})}
     )
     started = time.monotonic()
     result = run_cli("test", cwd=root)
@@ -277,8 +279,10 @@ def test_dry_run_shows_the_plan_and_runs_nothing(
     make_workspace: Callable[..., Path], run_cli: Run
 ) -> None:
     root = make_workspace(
-        {"top": (["base"], FAILING, {"commands": ["pytest -q", "ruff check ."]}),
-         "base": ([], FAILING, None)}
+        {
+            "top": (["base"], FAILING, {"commands": ["pytest -q", "ruff check ."]}),
+            "base": ([], FAILING, None),
+        }
     )
     result = run_cli("test", "--dry-run", "--json", cwd=root)
     assert result.exit_code == 0  # the failing tests did not run
@@ -293,8 +297,11 @@ def test_since_tests_changed_packages_and_their_dependents(
     make_workspace: Callable[..., Path], run_cli: Run
 ) -> None:
     root = make_workspace(
-        {"base": ([], PASSING, None), "user": (["base"], PASSING, None),
-         "alone": ([], PASSING, None)}
+        {
+            "base": ([], PASSING, None),
+            "user": (["base"], PASSING, None),
+            "alone": ([], PASSING, None),
+        }
     )
     before = git(root, "rev-parse", "HEAD")
     (root / "packages" / "base" / "src" / "base" / "extra.py").write_text("X = 1\n")

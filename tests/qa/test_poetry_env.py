@@ -43,8 +43,9 @@ def test_demo_in_poetry_envs_installs_once_reports_failures_and_stale_locks(
     assert plan.stdout.count("poetry lock + poetry install") == 4
     assert not (indexed_demo / "packages" / "core" / "poetry.lock").exists()
 
-    first = run_cli("test", "--all", "--jobs", "2", "--junit-xml", junit, "--json",
-                    cwd=indexed_demo)
+    first = run_cli(
+        "test", "--all", "--jobs", "2", "--junit-xml", junit, "--json", cwd=indexed_demo
+    )
     assert first.exit_code == 0, first.stdout + first.stderr
     packages = _packages(first)
     assert set(packages) == {"acme-core", "acme-http", "acme-storage", "acme-app"}
@@ -95,7 +96,9 @@ def test_demo_in_poetry_envs_installs_once_reports_failures_and_stale_locks(
     # After `poetry lock` the changed inputs trigger exactly one new install.
     subprocess.run(
         [sys.executable, "-m", "poetry", "lock", "--no-interaction"],
-        cwd=core.parent, check=True, capture_output=True,
+        cwd=core.parent,
+        check=True,
+        capture_output=True,
     )
     relocked = run_cli("test", "-p", "acme-core", "--json", cwd=indexed_demo)
     assert relocked.exit_code == 0, relocked.stdout
@@ -130,8 +133,9 @@ def test_shared_env_holds_every_member_editable_and_is_reused(
     assert (venv / "bin" / "pytest").is_file()
     # Editable: a change in core's source is seen by app's tests without reinstalling.
     init = demo_repo / "packages" / "core" / "src" / "acme_core" / "__init__.py"
-    init.write_text(init.read_text(encoding="utf-8") + "\nraise RuntimeError('EDITED')\n",
-                    encoding="utf-8")
+    init.write_text(
+        init.read_text(encoding="utf-8") + "\nraise RuntimeError('EDITED')\n", encoding="utf-8"
+    )
     second = run_cli("test", "--env", "shared", "--json", cwd=demo_repo)
     assert second.exit_code == 1
     packages = json.loads(second.stdout)["packages"]

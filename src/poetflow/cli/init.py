@@ -46,8 +46,7 @@ CiOption = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
     typer.Option(
         "--ci",
-        help="Also write this CI's pipeline from PoetFlow's templates: github, gitlab or "
-        "jenkins.",
+        help="Also write this CI's pipeline from PoetFlow's templates: github, gitlab or jenkins.",
         show_default=False,
     ),
 ]
@@ -70,8 +69,7 @@ def _describe(inspection: Inspection) -> str:
     lines = [f"Inspected {inspection.root}:"]
     if inspection.packages:
         styles = " and ".join(
-            {"poetry": "[tool.poetry]", "pep621": "[project]"}[style]
-            for style in inspection.styles
+            {"poetry": "[tool.poetry]", "pep621": "[project]"}[style] for style in inspection.styles
         )
         lines.append(
             f"  {len(inspection.packages)} Poetry packages ({styles} metadata) in "
@@ -81,9 +79,7 @@ def _describe(inspection: Inspection) -> str:
         lines.append("  no Poetry packages found")
     if inspection.tag_format:
         guess = inspection.tag_format
-        lines.append(
-            f"  {guess.matched} of {guess.total} git tags follow {guess.tag_format}"
-        )
+        lines.append(f"  {guess.matched} of {guess.total} git tags follow {guess.tag_format}")
     else:
         lines.append(f"  {inspection.tag_count} git tags, none naming a package version")
     if inspection.versioning:

@@ -371,8 +371,14 @@ class SharedEnvironment:
         editables = [arg for p in self.workspace.packages for arg in ("-e", str(p.path))]
         step(
             [
-                venv_python, "-m", "pip", "install", "-q",
-                "--no-deps", "--no-build-isolation", *editables,
+                venv_python,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--no-deps",
+                "--no-build-isolation",
+                *editables,
             ]
         )
         _Stamp(inputs, self.venv, python).write(self._stamp)

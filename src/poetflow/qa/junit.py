@@ -72,11 +72,10 @@ def _clean(text: str) -> str:
     return text.translate(_ILLEGAL)
 
 
-def _command_case(package: PackageReport, name: str, status: str, output: str, time: float,
-                  message: str) -> ET.Element:
-    case = ET.Element(
-        "testcase", {"classname": package.name, "name": name, "time": f"{time:.3f}"}
-    )
+def _command_case(
+    package: PackageReport, name: str, status: str, output: str, time: float, message: str
+) -> ET.Element:
+    case = ET.Element("testcase", {"classname": package.name, "name": name, "time": f"{time:.3f}"})
     if status == "failed":
         ET.SubElement(case, "failure", {"message": message}).text = _clean(output)
     elif status == "error":
@@ -119,8 +118,14 @@ def _package_suites(package: PackageReport) -> list[ET.Element]:
         own.append(_command_case(package, "skipped", "skipped", "", 0.0, package.error or ""))
     elif package.error and not package.commands:
         own.append(
-            _command_case(package, "prepare environment", package.status,
-                          package.output, package.install.duration, package.error)
+            _command_case(
+                package,
+                "prepare environment",
+                package.status,
+                package.output,
+                package.install.duration,
+                package.error,
+            )
         )
     for command in package.commands:
         merged = _pytest_suites(package, command)
@@ -134,8 +139,9 @@ def _package_suites(package: PackageReport) -> list[ET.Element]:
         if command.timed_out:
             message = f"{command.display} timed out"
         own.append(
-            _command_case(package, command.display, command.status, command.output,
-                          command.duration, message)
+            _command_case(
+                package, command.display, command.status, command.output, command.duration, message
+            )
         )
     if len(own):
         suites.insert(0, own)

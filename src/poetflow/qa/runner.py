@@ -115,7 +115,9 @@ def _run_command(
     program = _resolve_program(argv[0], package.path, environment["PATH"])
     if program is None:
         return CommandResult(
-            argv, "error", None,
+            argv,
+            "error",
+            None,
             f"command not found: {argv[0]!r} is not installed in the {env_name} "
             f"environment of {package.name}.\n",
             0.0,
@@ -131,9 +133,7 @@ def _run_command(
             junit = package.path / junit
         junit.unlink(missing_ok=True)
     try:
-        result = run_process(
-            command, cwd=package.path, env=environment, timeout=settings.timeout
-        )
+        result = run_process(command, cwd=package.path, env=environment, timeout=settings.timeout)
     except CommandNotFoundError:
         return CommandResult(argv, "error", None, f"command not found: {argv[0]!r}\n", 0.0)
     counts = read_counts(junit) if junit is not None and junit.is_file() else None
@@ -184,9 +184,7 @@ def run_package_qa(context: _Context, package: Package) -> PackageReport:
         stale.unlink(missing_ok=True)
     commands: list[CommandResult] = []
     for index, argv in enumerate(settings.commands):
-        result = _run_command(
-            package, argv, index, prepared, settings, context.results_dir, kind
-        )
+        result = _run_command(package, argv, index, prepared, settings, context.results_dir, kind)
         commands.append(result)
     status: Literal["passed", "failed", "error"] = "passed"
     error = None

@@ -38,9 +38,7 @@ def _where(source: Path | None, package: Package | None) -> str:
     return str(source) if source else "pyproject.toml"
 
 
-def _parse_table(
-    table: Mapping[str, Any], base: TestSettings, where: str
-) -> TestSettings:
+def _parse_table(table: Mapping[str, Any], base: TestSettings, where: str) -> TestSettings:
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
         raise ConfigError(
