@@ -166,13 +166,17 @@ def signing_options(
     section = section or {}
     env = os.environ if environ is None else environ
     where = "[tool.poetflow.signing]"
-    unknown = sorted(
-        set(section) - {"trust-config", "staging", "attestations", "identity", "issuer"}
-    )
+    known = ("trust-config", "staging", "attestations", "identity", "issuer", "timeout")
+    unknown = sorted(set(section) - set(known))
     if unknown:
         raise SigningSetupError(
             f"{where} has unknown key(s) {', '.join(unknown)}.",
-            hint="Known keys: trust-config, staging, attestations, identity, issuer.",
+            hint=f"Known keys: {', '.join(known)}.",
+        )
+    timeout = section.get("timeout", 30.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise SigningSetupError(
+            f"{where} timeout must be a positive number of seconds, not {timeout!r}."
         )
     configured = section.get("trust-config")
     if configured is not None and not isinstance(configured, str):
@@ -200,6 +204,7 @@ def signing_options(
         attestations=(
             bool(section.get("attestations", True)) if attestations is None else attestations
         ),
+        timeout=float(timeout),
     )
 
 
@@ -427,6 +432,32 @@ def _load_trust(options: SigningOptions, *, for_signing: bool) -> Any:
 # --- signing ---------------------------------------------------------------------------------
 
 
+@contextmanager
+def _http_timeout(seconds: float) -> Iterator[None]:
+    """Give every request without a timeout ``seconds`` while the block runs.
+
+    sigstore's Fulcio and Rekor clients send their requests with no timeout at all, so a CA
+    or log that accepts the connection and never answers would hang a release job until CI
+    kills it. Signing runs alone (uploads start after it), so patching the one method all
+    requests sessions go through, for this block only, reaches no one else's requests.
+    """
+    import requests
+
+    original = requests.Session.request
+
+    def request(self: requests.Session, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        # timeout is request()'s 7th parameter after the URL; sigstore passes keywords only.
+        if len(args) < 7 and kwargs.get("timeout") is None:
+            kwargs["timeout"] = seconds
+        return original(self, method, url, *args, **kwargs)
+
+    requests.Session.request = request  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        requests.Session.request = original  # type: ignore[method-assign]
+
+
 def _write_atomic(path: Path, text: str) -> None:
     """Temp file + rename: an interrupted run never leaves half a bundle beside an artifact."""
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -559,7 +590,7 @@ def sign_artifacts(
     signed: list[SignedArtifact] = []
     current = paths[0] if paths else Path()
     try:
-        with _quiet_sigstore():
+        with _quiet_sigstore(), _http_timeout(options.timeout):
             context = SigningContext.from_trust_config(trust)
             with context.signer(token, cache=True) as signer:
                 for path in paths:

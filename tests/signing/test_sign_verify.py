@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from sigstore_double.oidc import OidcIssuer
 
 from conftest import WORKFLOW_IDENTITY
 from poetflow.errors import IdentityTokenError, SigningError, SigningSetupError
-from poetflow.signing import SigningOptions, sign_artifacts, verify_artifacts
+from poetflow.signing import SigningOptions, sign_artifacts, signing_options, verify_artifacts
 
 
 def _options(double: SigstoreDouble, token: str | None = None) -> SigningOptions:
@@ -231,3 +233,47 @@ def test_bare_trusted_root_verifies_but_cannot_sign(
     with pytest.raises(SigningSetupError, match="is not a ClientTrustConfig") as caught:
         sign_artifacts([signed_wheel], options)
     assert "signing config" in str(caught.value.hint)
+
+
+def test_a_transparency_log_that_never_answers_times_out(
+    sigstore_double: SigstoreDouble, wheel: Path, tmp_path: Path
+) -> None:
+    # Accepts connections (the kernel's backlog does) and never answers a byte.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    config = json.loads(sigstore_double.trust_config.read_text())
+    config["signingConfig"]["rekorTlogUrls"][0]["url"] = url
+    hanging = tmp_path / "hanging_trust_config.json"
+    hanging.write_text(json.dumps(config))
+    options = SigningOptions(
+        trust_config=hanging,
+        identity_token=sigstore_double.issuer.token(WORKFLOW_IDENTITY),
+        timeout=1.0,
+    )
+    outcome: list[BaseException] = []
+
+    def sign() -> None:
+        try:
+            sign_artifacts([wheel], options)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    # In a thread so that, were the timeout missing, the test fails instead of hanging.
+    worker = threading.Thread(target=sign, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    silent.close()
+    assert not worker.is_alive(), "signing hung on a silent transparency log"
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], SigningError)
+    assert url in outcome[0].message
+    assert "Timeout" in outcome[0].message
+    assert not wheel.with_name(wheel.name + ".sigstore.json").exists()
+
+
+def test_signing_timeout_comes_from_the_configuration() -> None:
+    assert signing_options({"timeout": 5}).timeout == 5.0
+    with pytest.raises(SigningSetupError, match="timeout must be a positive number"):
+        signing_options({"timeout": "soon"})
