@@ -72,7 +72,8 @@ def _epilog(text: str | None) -> list[str]:
     if not text:
         return []
     lines = [line.rstrip() for line in inspect.cleandoc(text).splitlines()]
-    body = [line for line in lines if line.strip() and line.strip() != "Examples:"]
+    # "\b" is click's do-not-rewrap marker (see poetflow.cli.options.examples), not text.
+    body = [line for line in lines if line.strip() not in ("", "\b", "Examples:")]
     return ["**Examples**", "", "```text", *(line.strip() for line in body), "```", ""]
 
 

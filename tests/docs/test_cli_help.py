@@ -63,3 +63,19 @@ def test_command_has_examples(path: str, command: click.Command) -> None:
     assert "Examples" in epilog, f"`{path} --help` has no Examples epilog"
     examples = [line for line in epilog.splitlines() if _INVOCATION_RE.match(line)]
     assert len(examples) >= 2, f"`{path} --help` shows fewer than two `poetflow ...` examples"
+
+
+@pytest.mark.parametrize(("path", "command"), LEAVES, ids=[path for path, _ in LEAVES])
+def test_examples_are_printed_as_written(path: str, command: click.Command) -> None:
+    # On an 80-column terminal click re-wraps epilog paragraphs unless told not to,
+    # which split long example lines (and their comments) in two.
+    ctx = click.Context(command, info_name=path, terminal_width=80, max_content_width=80)
+    shown = {line.strip() for line in command.get_help(ctx).splitlines()}
+    written = [
+        line.strip()
+        for line in (command.epilog or "").splitlines()
+        if line.strip() not in ("", "\b", "Examples:")
+    ]
+    assert written
+    broken = [line for line in written if line not in shown]
+    assert not broken, f"`{path} --help` re-wraps: {broken}"

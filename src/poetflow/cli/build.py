@@ -15,6 +15,7 @@ from poetflow.cli.options import (
     PackageOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -241,4 +242,4 @@ def build(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("build", epilog=_EXAMPLES)(build)
+    app.command("build", epilog=examples(_EXAMPLES))(build)

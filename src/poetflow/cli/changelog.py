@@ -11,6 +11,7 @@ from poetflow.cli.options import (
     PackageOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -76,4 +77,4 @@ def changelog(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("changelog", epilog=_EXAMPLES)(changelog)
+    app.command("changelog", epilog=examples(_EXAMPLES))(changelog)

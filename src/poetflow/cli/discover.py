@@ -11,6 +11,7 @@ from poetflow.cli.options import (
     PackageOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -106,4 +107,4 @@ def _version_cell(entry: dict[str, Any]) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("discover", epilog=_EXAMPLES)(discover)
+    app.command("discover", epilog=examples(_EXAMPLES))(discover)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from poetflow.cli.options import current_options, with_global_options
+from poetflow.cli.options import current_options, examples, with_global_options
 from poetflow.cli.output import print_json, print_table, print_text
 
 __all__ = ["register"]
@@ -60,4 +60,4 @@ def doctor() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("doctor", epilog=_EXAMPLES)(doctor)
+    app.command("doctor", epilog=examples(_EXAMPLES))(doctor)

@@ -11,6 +11,7 @@ from poetflow.cli.options import (
     PackageOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -69,4 +70,4 @@ def graph(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("graph", epilog=_EXAMPLES)(graph)
+    app.command("graph", epilog=examples(_EXAMPLES))(graph)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, cast
 
 import typer
 
-from poetflow.cli.options import current_options, with_global_options
+from poetflow.cli.options import current_options, examples, with_global_options
 from poetflow.cli.output import print_json, print_text
 
 if TYPE_CHECKING:
@@ -206,4 +206,4 @@ def _report(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("init", epilog=_EXAMPLES)(init)
+    app.command("init", epilog=examples(_EXAMPLES))(init)

@@ -21,11 +21,23 @@ __all__ = [
     "PackageOption",
     "SinceOption",
     "current_options",
+    "examples",
     "make_selection",
     "with_global_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def examples(text: str) -> str:
+    """An Examples epilog that click prints as written.
+
+    Click re-wraps every paragraph of an epilog to the terminal width, which breaks a long
+    command line (or its trailing comment) in the middle; a paragraph that starts with
+    click's ``\\b`` marker is left alone.
+    """
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join("\b\n" + paragraph for paragraph in paragraphs)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from poetflow.cli.options import (
     PackageOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -77,4 +78,4 @@ def plan(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plan", epilog=_EXAMPLES)(plan)
+    app.command("plan", epilog=examples(_EXAMPLES))(plan)

@@ -8,7 +8,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from poetflow.cli.options import current_options, with_global_options
+from poetflow.cli.options import current_options, examples, with_global_options
 from poetflow.cli.output import print_json, print_table
 
 __all__ = ["PluginCommandGroup", "register"]
@@ -187,4 +187,4 @@ def plugins(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plugins", epilog=_EXAMPLES)(plugins)
+    app.command("plugins", epilog=examples(_EXAMPLES))(plugins)

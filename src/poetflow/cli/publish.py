@@ -16,6 +16,7 @@ from poetflow.cli.options import (
     RepositoryUrlOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -195,4 +196,4 @@ def _print_report(report: PublishReport) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("publish", epilog=_EXAMPLES)(publish)
+    app.command("publish", epilog=examples(_EXAMPLES))(publish)

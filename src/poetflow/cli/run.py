@@ -15,6 +15,7 @@ from poetflow.cli.options import (
     RepositoryUrlOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -238,4 +239,4 @@ def _hand_to_ci(ci: CiEnvironment, report: RunReport, path: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("run", epilog=_EXAMPLES)(run)
+    app.command("run", epilog=examples(_EXAMPLES))(run)

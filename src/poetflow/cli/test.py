@@ -13,6 +13,7 @@ from poetflow.cli.options import (
     PackageOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -206,4 +207,4 @@ def qa_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("test", epilog=_EXAMPLES)(qa_command)
+    app.command("test", epilog=examples(_EXAMPLES))(qa_command)

@@ -15,6 +15,7 @@ from poetflow.cli.options import (
     PackageOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -339,5 +340,5 @@ def _text(value: Any) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sign", epilog=_SIGN_EXAMPLES)(sign)
-    app.command("verify", epilog=_VERIFY_EXAMPLES)(verify)
+    app.command("sign", epilog=examples(_SIGN_EXAMPLES))(sign)
+    app.command("verify", epilog=examples(_VERIFY_EXAMPLES))(verify)

@@ -11,6 +11,7 @@ from poetflow.cli.options import (
     PackageOption,
     SinceOption,
     current_options,
+    examples,
     make_selection,
     with_global_options,
 )
@@ -159,6 +160,6 @@ def set_(
 
 
 def register(app: typer.Typer) -> None:
-    version_app.command("bump", epilog=_EXAMPLES)(bump)
-    version_app.command("set", epilog=_EXAMPLES)(set_)
+    version_app.command("bump", epilog=examples(_EXAMPLES))(bump)
+    version_app.command("set", epilog=examples(_EXAMPLES))(set_)
     app.add_typer(version_app, name="version")
