@@ -183,6 +183,30 @@ def test_a_failed_package_blocks_its_dependents_only(demo_repo, run_cli):
     assert "Traceback" not in result.stderr
 
 
+def test_a_readme_outside_the_package_is_named_and_a_symlink_to_it_builds(demo_repo, run_cli):
+    (demo_repo / "README.md").write_text("# Acme, the whole monorepo\n")
+    core = demo_repo / "packages" / "core"
+    pyproject = core / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('readme = "README.md"', 'readme = "../../README.md"')
+    )
+
+    outside = run_cli("build", "--root", demo_repo, "-p", "acme-core", "--json")
+
+    assert outside.exit_code == 1
+    error = json.loads(outside.stdout)["packages"][0]["error"]
+    assert "readme '../../README.md' is outside the package folder packages/core" in error
+    assert "poetflow-build-" not in error  # names the user's file, not the staging copy
+
+    pyproject.write_text(pyproject.read_text().replace("../../README.md", "README.md"))
+    (core / "README.md").unlink()
+    (core / "README.md").symlink_to(Path("..", "..", "README.md"))
+    linked = run_cli("build", "--root", demo_repo, "-p", "acme-core")
+    assert linked.exit_code == 0, linked.stderr
+    readme = sdist_member(sdist_of(core), "README.md")
+    assert readme == "# Acme, the whole monorepo\n"
+
+
 def test_realshaped_workspace_pins_extras_and_groups(realshaped, run_cli):
     result = run_cli("build", "--root", realshaped, "--json")
 

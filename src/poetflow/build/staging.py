@@ -170,6 +170,51 @@ def _tables(document: MutableMapping[str, Any], *keys: str) -> MutableMapping[st
     return current if isinstance(current, MutableMapping) else None
 
 
+def _referenced_files(document: MutableMapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(setting, path) for every file or folder the metadata names relative to the package."""
+    project = _tables(document, "project") or {}
+    poetry = _tables(document, "tool", "poetry") or {}
+    readme = project.get("readme")
+    if isinstance(readme, MutableMapping):
+        readme = readme.get("file")
+    if isinstance(readme, str):
+        yield "[project] readme", readme
+    license_ = project.get("license")
+    if isinstance(license_, MutableMapping) and isinstance(license_.get("file"), str):
+        yield "[project] license", license_["file"]
+    for pattern in project.get("license-files") or ():
+        if isinstance(pattern, str):
+            yield "[project] license-files", pattern
+    readmes = poetry.get("readme")
+    for item in [readmes] if isinstance(readmes, str) else readmes or ():
+        if isinstance(item, str):
+            yield "[tool.poetry] readme", item
+    for key in ("include", "exclude"):
+        for item in poetry.get(key) or ():
+            value = item.get("path") if isinstance(item, MutableMapping) else item
+            if isinstance(value, str):
+                yield f"[tool.poetry] {key}", value
+    for item in poetry.get("packages") or ():
+        if isinstance(item, MutableMapping):
+            for key in ("include", "from"):
+                if isinstance(item.get(key), str):
+                    yield f"[tool.poetry] packages {key}", item[key]
+
+
+def _check_files_inside(document: MutableMapping[str, Any], package: Package) -> None:
+    """A build copies only the package folder: a file named outside it cannot be packaged
+    (``poetry build`` fails on it too, with a path error); say so before building."""
+    for setting, value in _referenced_files(document):
+        normalized = os.path.normpath(value.replace("\\", "/"))
+        if os.path.isabs(normalized) or normalized == ".." or normalized.startswith("../"):
+            raise StagingError(
+                f"{package.pyproject}: {setting} {value!r} is outside the package folder "
+                f"{package.relpath}; a distribution can only contain files from inside it.",
+                hint="Copy the file into the package folder, or put a symlink to it there "
+                "(the build copies what the link points at).",
+            )
+
+
 def rewrite_pyproject(text: str, package: Package, workspace: Workspace) -> StagedPyproject:
     """Return ``text`` with every internal path dependency turned into a version constraint.
 
@@ -179,6 +224,7 @@ def rewrite_pyproject(text: str, package: Package, workspace: Workspace) -> Stag
     import tomlkit
 
     document = tomlkit.parse(text)
+    _check_files_inside(document, package)
     pinner = _Pinner(workspace, package)
     project = _tables(document, "project")
     poetry_main = _tables(document, "tool", "poetry", "dependencies")
