@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DirtyWorkingTreeError",
     "DuplicatePackageError",
     "GitError",
     "IdentityTokenError",
@@ -88,6 +89,10 @@ class WorkspaceCycleError(PoetFlowError):
 
 class GitError(PoetFlowError):
     """The git repository cannot answer what is needed."""
+
+
+class DirtyWorkingTreeError(GitError):
+    """Uncommitted changes where a release would build and tag them (exit 2)."""
 
 
 class StepFailedError(PoetFlowError):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from poetflow.errors import UsageError
 from poetflow.workspace import Package, Workspace
 
-__all__ = ["Selection", "select_packages"]
+__all__ = ["Selection", "select_packages", "shared_paths"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _changed_since(workspace: Workspace, ref: str) -> set[str]:
     repo = Repository.open(workspace.root)
     changed_files = repo.changed_files(ref)
     # [tool.poetflow] shared-paths (a root lock file, shared config) count for every package.
-    shared = _shared_paths(workspace)
+    shared = shared_paths(workspace)
     if any(_is_inside(path, folder) for path in changed_files for folder in shared):
         return {package.name for package in workspace.packages}
     changed = {
@@ -58,7 +58,8 @@ def _changed_since(workspace: Workspace, ref: str) -> set[str]:
     return changed | workspace.graph.dependents(changed)
 
 
-def _shared_paths(workspace: Workspace) -> list[str]:
+def shared_paths(workspace: Workspace) -> list[str]:
+    """``[tool.poetflow] shared-paths``: files and folders that count for every package."""
     raw = workspace.config.raw.get("shared-paths", [])
     items = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
     return [item.strip("/") for item in items if isinstance(item, str) and item.strip("/")]

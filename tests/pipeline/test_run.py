@@ -146,6 +146,37 @@ def test_version_hooks_run_once_and_are_not_announced_as_would_run(
     assert "acme-core" in ran
 
 
+def test_uncommitted_changes_in_a_package_stop_a_release_before_anything_changes(
+    released_demo: Path, run_cli: RunCli
+) -> None:
+    readme = released_demo / "packages" / "http" / "README.md"
+    readme.write_text(readme.read_text() + "\nNot committed yet.\n")
+    (released_demo / "notes.txt").write_text("untracked, outside the packages\n")
+    head = git(released_demo, "rev-parse", "HEAD")
+    before = _versions(released_demo)
+
+    refused = run_cli("run", "--stages", LOCAL_STAGES, "--repository", "local", cwd=released_demo)
+
+    assert refused.exit_code == 2
+    assert "uncommitted changes (packages/http/README.md)" in refused.stderr
+    assert "--allow-dirty" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert git(released_demo, "rev-parse", "HEAD") == head
+    assert git(released_demo, "tag") == ""
+    assert _versions(released_demo) == before
+
+    allowed = run_cli(
+        "run", "--stages", "version,build,release", "--allow-dirty", cwd=released_demo
+    )
+    assert allowed.exit_code == 0, allowed.stderr
+    assert "acme-core-v1.3.0" in git(released_demo, "tag").split()
+    # The release commit holds PoetFlow's own files, never the user's uncommitted change.
+    assert "packages/http/README.md" not in git(released_demo, "show", "--stat", "HEAD")
+    assert git(released_demo, "status", "--porcelain", "--untracked-files=no").split() == [
+        "M", "packages/http/README.md"
+    ]  # fmt: skip
+
+
 def test_unknown_stage_is_bad_usage(demo_repo: Path, run_cli: RunCli) -> None:
     result = run_cli("run", "--stages", "test,deploy", cwd=demo_repo)
     assert result.exit_code == 2

@@ -110,6 +110,16 @@ def run(
             help="Where poetflow-report.json, the Markdown summary and JUnit XML go.",
         ),
     ] = Path(".poetflow"),
+    allow_dirty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-dirty",
+            envvar="POETFLOW_ALLOW_DIRTY",
+            help="Release even with uncommitted changes in the packages (they would be built "
+            "into artifacts their tag does not contain). Also [tool.poetflow.pipeline] "
+            "allow-dirty.",
+        ),
+    ] = False,
     otel: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
@@ -163,6 +173,7 @@ def run(
             jobs=jobs,
             report_dir=directory,
             telemetry_endpoint=otel,
+            allow_dirty=allow_dirty,
         ),
         on_stage=progress,
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from poetflow.errors import UsageError
+from poetflow.errors import DirtyWorkingTreeError, UsageError
 from poetflow.pipeline.runner import PipelineResult, RunContext, Stage, StageOutcome, run_stages
 from poetflow.pipeline.steps import (
     STAGE_NAMES,
@@ -22,7 +22,7 @@ from poetflow.pipeline.steps import (
     publish_candidates,
     restore_files,
 )
-from poetflow.selection import Selection, select_packages
+from poetflow.selection import Selection, select_packages, shared_paths
 from poetflow.workspace import Workspace
 
 __all__ = ["RunOptions", "RunOutcome", "choose_stages", "run_pipeline"]
@@ -45,6 +45,7 @@ class RunOptions:
     jobs: int = 2
     report_dir: Path | None = None
     telemetry_endpoint: str | None = None
+    allow_dirty: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,10 @@ def run_pipeline(
         ctx.options = {**ctx.options, "pending_publish": publish_candidates(ctx, explicit)}
     before = {p.name: p.version for p in workspace.packages}
     releasing = bool(ctx.options.get("pending_publish")) or bool(plan and plan.releases)
+    # Only a real release commits and tags what was built from the work tree.
+    tags_the_build = "release" in names and bool(plan and plan.releases) and not options.dry_run
+    if tags_the_build and not (options.allow_dirty or section.get("allow-dirty") is True):
+        _preflight_clean(workspace)
     if "publish" in names and releasing:
         _preflight_publish(workspace, options, ctx.options.get("repository"))
 
@@ -171,6 +176,29 @@ def run_pipeline(
         versions_after=after,
         restored=restored,
     )
+
+
+def _preflight_clean(workspace: Workspace) -> None:
+    """A release builds the work tree and tags HEAD: an uncommitted change to a package
+    would ship in artifacts that its tag does not contain. Refuse before anything runs."""
+    from poetflow.git import Repository
+
+    repo = Repository.open(workspace.root)
+    prefix = workspace.root.relative_to(repo.workdir).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    watched = [prefix + "pyproject.toml"]
+    watched += [package.relpath_from(repo.workdir) for package in workspace.packages]
+    watched += [prefix + path for path in shared_paths(workspace)]
+    changed = repo.uncommitted(watched)
+    if changed:
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        shown = ", ".join(changed[:3]) + more
+        raise DirtyWorkingTreeError(
+            f"The working tree of {repo.workdir} has uncommitted changes ({shown}); a release "
+            "would build them into artifacts that its tag does not contain.",
+            hint="Commit or stash them (`git status` lists them), or pass --allow-dirty to "
+            "release anyway.",
+        )
 
 
 def _preflight_publish(workspace: Workspace, options: RunOptions, repository: Any) -> None:
