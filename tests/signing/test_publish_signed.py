@@ -79,3 +79,24 @@ def test_publish_sign_uploads_attestations_that_verify(
     )
     assert [r.status for r in results] == ["verified", "verified"], results
     assert all(r.attestation is not None for r in results)
+
+    # A rerun signs only what the index does not hold: nothing here, so no new log entries
+    # and no identity token needed at all.
+    entries = len(sigstore_double.tlog.entries)
+    bundles = {p.name: p.read_bytes() for p in dist.glob("*.sigstore.json")}
+    monkeypatch.delenv("ACTIONS_ID_TOKEN_REQUEST_URL")
+    again = run_cli("publish", "-p", "acme-core", "-r", "local", "--sign", cwd=demo_repo)
+    assert again.exit_code == 0, again.stderr
+    assert len(sigstore_double.tlog.entries) == entries
+    assert {p.name: p.read_bytes() for p in dist.glob("*.sigstore.json")} == bundles
+
+    # With the wheel gone from the index, only the wheel is signed again and uploaded.
+    wheel = next(p for p in artifacts if p.name.endswith(".whl"))
+    (server.packages_dir / wheel.name).unlink()
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", github_oidc.request_url)
+    third = run_cli("publish", "-p", "acme-core", "-r", "local", "--sign", cwd=demo_repo)
+    assert third.exit_code == 0, third.stderr
+    assert len(sigstore_double.tlog.entries) > entries
+    resigned = {p.name for p in dist.glob("*.sigstore.json") if p.read_bytes() != bundles[p.name]}
+    assert resigned == {wheel.name + ".sigstore.json"}
+    assert server.files() == [p.name for p in artifacts]

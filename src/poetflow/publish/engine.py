@@ -391,6 +391,30 @@ def _sign(
         )
 
 
+def _unpublished(
+    uploader: Uploader, files: Mapping[str, Sequence[Distribution]], jobs: int
+) -> dict[str, list[Distribution]]:
+    """The files the index does not hold yet.
+
+    A rerun after a failed upload would otherwise sign again every file it is about to
+    skip: a new transparency-log entry per file, and bundles on disk that no longer match
+    what the index serves. A file whose presence cannot be read is signed (the upload will
+    find out).
+    """
+
+    def unpublished(item: tuple[str, Sequence[Distribution]]) -> tuple[str, list[Distribution]]:
+        name, distributions = item
+        try:
+            listing = uploader.listing(name)
+            return name, [d for d in distributions if uploader.check(d, listing)[0] != "same"]
+        except UploadFailure:
+            return name, list(distributions)
+
+    wanted = [(name, items) for name, items in files.items() if items]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(pool.map(unpublished, wanted))
+
+
 def publish_packages(
     workspace: Workspace,
     packages: Sequence[Package],
@@ -426,16 +450,18 @@ def publish_packages(
         files = build_distributions(workspace, packages, options.jobs, dry_run=options.dry_run)
     else:
         files = collect_distributions(packages, allow_missing=options.dry_run)
-    if _wants_signing(workspace, options):
-        _sign(workspace, files, options.dry_run, env)
     client = IndexClient(timeout=options.timeout, pool_size=max(2, options.jobs))
     try:
         credentials = _mint_if_trusted(resolved, repository, env, client)
+        uploader = Uploader(client, repository, credentials, options.retry)
+        if _wants_signing(workspace, options):
+            unsigned = files if options.dry_run else _unpublished(uploader, files, options.jobs)
+            _sign(workspace, unsigned, options.dry_run, env)
         session = PublishSession(
             repository=repository,
             credentials=credentials,
             options=options,
-            uploader=Uploader(client, repository, credentials, options.retry),
+            uploader=uploader,
             on_event=on_event or (lambda _event: None),
             hooks=hooks,
         )
