@@ -11,11 +11,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sigstore_double import GitHubOidcEndpoint, SigstoreDouble
+from sigstore_double import WORKFLOW_IDENTITY, GitHubOidcEndpoint, SigstoreDouble
 
 # Real bundles published by sigstore-python (Apache-2.0 test data; see its README.md).
 PUBLISHED = Path(__file__).resolve().parent / "fixtures" / "published"
-WORKFLOW_IDENTITY = "https://github.com/acme/demo/.github/workflows/release.yml@refs/heads/main"
 WHEEL_NAME = "rfc8785-0.1.2-py3-none-any.whl"
 
 

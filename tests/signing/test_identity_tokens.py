@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sigstore_double import GitHubOidcEndpoint, SigstoreDouble
+from sigstore_double import WORKFLOW_IDENTITY, GitHubOidcEndpoint, SigstoreDouble
 
-from conftest import WORKFLOW_IDENTITY
 from poetflow.errors import IdentityTokenError
 from poetflow.masking import registered_secrets
 from poetflow.signing import (

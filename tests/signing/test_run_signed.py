@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sigstore_double import GitHubOidcEndpoint, SigstoreDouble
+from sigstore_double import WORKFLOW_IDENTITY, GitHubOidcEndpoint, SigstoreDouble
 
-from conftest import WORKFLOW_IDENTITY
 from poetflow.signing import SigningOptions, verify_artifacts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -11,10 +11,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from sigstore_double import SigstoreDouble
+from sigstore_double import WORKFLOW_IDENTITY, SigstoreDouble
 from sigstore_double.oidc import OidcIssuer
 
-from conftest import WORKFLOW_IDENTITY
 from poetflow.errors import IdentityTokenError, SigningError, SigningSetupError
 from poetflow.signing import SigningOptions, sign_artifacts, signing_options, verify_artifacts
 

@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sigstore_double import SigstoreDouble
-
-from conftest import WORKFLOW_IDENTITY
+from sigstore_double import WORKFLOW_IDENTITY, SigstoreDouble
 
 pytestmark = pytest.mark.slow
 

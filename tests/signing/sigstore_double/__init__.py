@@ -18,7 +18,10 @@ from .oidc import OidcIssuer
 from .tlog import TransparencyLog
 from .trust import client_trust_config
 
-__all__ = ["GitHubOidcEndpoint", "SigstoreDouble"]
+__all__ = ["WORKFLOW_IDENTITY", "GitHubOidcEndpoint", "SigstoreDouble"]
+
+# The identity the tests sign as: a GitHub Actions release workflow, as Fulcio certifies it.
+WORKFLOW_IDENTITY = "https://github.com/acme/demo/.github/workflows/release.yml@refs/heads/main"
 
 
 @dataclass
