@@ -16,10 +16,14 @@ from poetflow.cli.options import (
     SinceOption,
     current_options,
     examples,
-    make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
+from poetflow.cli.output import (
+    print_json,
+    print_table,
+    print_text,
+    selected_from_options,
+)
 from poetflow.errors import StepFailedError
 
 if TYPE_CHECKING:
@@ -192,15 +196,13 @@ def build(
     """Build an sdist and a wheel into each package's dist/, dependencies first, with
     internal path dependencies pinned to versions; skip what is up to date."""
     from poetflow.build import BuildOptions, build_packages
-    from poetflow.selection import select_packages
 
     if builder not in _BUILDERS:
         raise typer.BadParameter(
             f"{builder!r} is not one of {', '.join(_BUILDERS)}.", param_hint="--builder"
         )
     options = current_options()
-    workspace = workspace_from_options(options.root)
-    selected = select_packages(workspace, make_selection(all_, package, since))
+    workspace, selected = selected_from_options(options.root, all_, package, since)
     build_options = BuildOptions(
         jobs=jobs,
         force=force,

@@ -12,10 +12,13 @@ from poetflow.cli.options import (
     SinceOption,
     current_options,
     examples,
-    make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_json, print_text, workspace_from_options
+from poetflow.cli.output import (
+    print_json,
+    print_text,
+    selected_from_options,
+)
 from poetflow.errors import UsageError
 
 __all__ = ["register"]
@@ -50,15 +53,13 @@ def changelog(
 ) -> None:
     """Write changelogs from conventional commits; hand-written text around them stays."""
     from poetflow.changelog import write_changelogs
-    from poetflow.selection import select_packages
 
     options = current_options()
     formats = [item.lower() for item in format_ or []]
     for item in formats:
         if item not in ("markdown", "json"):
             raise UsageError(f"Unknown changelog format {item!r}.", hint="Use markdown or json.")
-    workspace = workspace_from_options(options.root)
-    selected = select_packages(workspace, make_selection(all_, package, since))
+    workspace, selected = selected_from_options(options.root, all_, package, since)
     result = write_changelogs(
         workspace,
         selected,

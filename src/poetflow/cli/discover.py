@@ -12,10 +12,13 @@ from poetflow.cli.options import (
     SinceOption,
     current_options,
     examples,
-    make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_json, print_table, workspace_from_options
+from poetflow.cli.output import (
+    print_json,
+    print_table,
+    selected_from_options,
+)
 
 __all__ = ["register"]
 
@@ -50,11 +53,9 @@ def discover(
 ) -> None:
     """List the packages: name, version, path, internal dependencies and metadata style."""
     from poetflow.discovery_report import describe_packages
-    from poetflow.selection import select_packages
 
     options = current_options()
-    workspace = workspace_from_options(options.root)
-    selected = select_packages(workspace, make_selection(all_, package, since))
+    workspace, selected = selected_from_options(options.root, all_, package, since)
     entries = describe_packages(workspace, selected)
     if status:
         from poetflow.discovery_report import release_status

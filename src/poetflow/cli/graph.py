@@ -12,10 +12,9 @@ from poetflow.cli.options import (
     SinceOption,
     current_options,
     examples,
-    make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_text, workspace_from_options
+from poetflow.cli.output import print_text, selected_from_options
 
 __all__ = ["register"]
 
@@ -50,7 +49,6 @@ def graph(
     """Show the dependency graph: topological order, runtime and dev edges, cycles."""
     from poetflow.graph import DependencyGraph
     from poetflow.graph_formats import render_graph
-    from poetflow.selection import select_packages
 
     options = current_options()
     chosen = (fmt or ("json" if options.json else "text")).lower()
@@ -58,8 +56,7 @@ def graph(
         raise typer.BadParameter(
             f"{fmt!r} is not one of text, json, mermaid, dot.", param_hint="--format"
         )
-    workspace = workspace_from_options(options.root)
-    selected = select_packages(workspace, make_selection(all_, package, since))
+    workspace, selected = selected_from_options(options.root, all_, package, since)
     names = {package.name for package in selected}
     full = workspace.graph
     sub = DependencyGraph(

@@ -6,11 +6,20 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from poetflow.masking import mask
 
-__all__ = ["print_json", "print_table", "print_text", "workspace_from_options"]
+if TYPE_CHECKING:
+    from poetflow.workspace import Package, Workspace
+
+__all__ = [
+    "print_json",
+    "print_table",
+    "print_text",
+    "selected_from_options",
+    "workspace_from_options",
+]
 
 
 def print_json(payload: Any) -> None:
@@ -45,3 +54,14 @@ def workspace_from_options(root: Path | None) -> Any:
     from poetflow.workspace import find_root, load_workspace
 
     return load_workspace(find_root(Path.cwd(), root))
+
+
+def selected_from_options(
+    root: Path | None, all_: bool, packages: list[str] | None, since: str | None
+) -> tuple[Workspace, tuple[Package, ...]]:
+    """The workspace and the packages that --all/--package/--since select."""
+    from poetflow.cli.options import make_selection
+    from poetflow.selection import select_packages
+
+    workspace = workspace_from_options(root)
+    return workspace, select_packages(workspace, make_selection(all_, packages, since))

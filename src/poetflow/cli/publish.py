@@ -17,10 +17,13 @@ from poetflow.cli.options import (
     SinceOption,
     current_options,
     examples,
-    make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_json, print_table, workspace_from_options
+from poetflow.cli.output import (
+    print_json,
+    print_table,
+    selected_from_options,
+)
 
 if TYPE_CHECKING:
     from poetflow.publish import PublishEvent, PublishReport
@@ -128,15 +131,13 @@ def publish(
     from poetflow.errors import StepFailedError
     from poetflow.publish import PublishOptions, publish_packages
     from poetflow.publish.credentials import register_credential_secrets
-    from poetflow.selection import select_packages
 
     # Before anything can print: every credential in the environment is a secret.
     register_credential_secrets(os.environ)
     announced: set[str] = set()
     _announce_masks(announced)
     options = current_options()
-    workspace = workspace_from_options(options.root)
-    selected = select_packages(workspace, make_selection(all_, package, since))
+    workspace, selected = selected_from_options(options.root, all_, package, since)
     publish_options = PublishOptions(
         repository=repository,
         repository_url=repository_url,

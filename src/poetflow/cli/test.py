@@ -14,10 +14,14 @@ from poetflow.cli.options import (
     SinceOption,
     current_options,
     examples,
-    make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
+from poetflow.cli.output import (
+    print_json,
+    print_table,
+    print_text,
+    selected_from_options,
+)
 
 if TYPE_CHECKING:
     from poetflow.qa import PackageReport, TestEvent, TestReport
@@ -138,13 +142,11 @@ def qa_command(
     """Run each package's QA commands (tests, linters, type checkers) in its environment,
     dependencies first; exit 1 when any fails, 2 on bad configuration."""
     from poetflow.qa import TestOptions, plan_tests, run_tests
-    from poetflow.selection import select_packages
 
     if env is not None and env not in _ENVS:
         raise typer.BadParameter(f"{env!r} is not one of {', '.join(_ENVS)}.", param_hint="--env")
     options = current_options()
-    workspace = workspace_from_options(options.root)
-    selected = select_packages(workspace, make_selection(all_, package, since))
+    workspace, selected = selected_from_options(options.root, all_, package, since)
     if not selected:
         logger.warning("No packages selected: nothing to test.")
         if options.json:

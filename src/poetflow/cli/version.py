@@ -12,13 +12,19 @@ from poetflow.cli.options import (
     SinceOption,
     current_options,
     examples,
-    make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
+from poetflow.cli.output import (
+    print_json,
+    print_table,
+    print_text,
+    selected_from_options,
+)
 
 if TYPE_CHECKING:
-    from poetflow.versioning import VersionResult
+    from poetflow.cli.options import GlobalOptions
+    from poetflow.versioning import VersionPlan, VersionResult
+    from poetflow.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -55,6 +61,31 @@ PushOption = Annotated[bool, typer.Option("--push", help="Push the release commi
 ChangelogOption = Annotated[
     bool, typer.Option("--changelog", help="Write the changelogs in the same step.")
 ]
+
+
+def _apply_and_report(
+    workspace: Workspace,
+    plan: VersionPlan,
+    *,
+    changelog: bool,
+    commit: bool,
+    tag: bool,
+    push: bool,
+    options: GlobalOptions,
+) -> None:
+    """Write the plan (bump and set share this) and print what was done."""
+    from poetflow.versioning import apply_plan
+
+    result = apply_plan(
+        workspace,
+        plan,
+        changelog=changelog,
+        commit=commit,
+        tag=tag,
+        push=push,
+        dry_run=options.dry_run,
+    )
+    _report(result, options.json)
 
 
 def _report(result: VersionResult, json_output: bool) -> None:
@@ -106,23 +137,14 @@ def bump(
     since: SinceOption = None,
 ) -> None:
     """Compute and write the next versions of the selected packages."""
-    from poetflow.selection import select_packages
-    from poetflow.versioning import apply_plan, plan_versions
+    from poetflow.versioning import plan_versions
 
     options = current_options()
-    workspace = workspace_from_options(options.root)
-    selected = select_packages(workspace, make_selection(all_, package, since))
+    workspace, selected = selected_from_options(options.root, all_, package, since)
     plan = plan_versions(workspace, selected, bump=level.lower(), pre=pre)
-    result = apply_plan(
-        workspace,
-        plan,
-        changelog=changelog,
-        commit=commit,
-        tag=tag,
-        push=push,
-        dry_run=options.dry_run,
+    _apply_and_report(
+        workspace, plan, changelog=changelog, commit=commit, tag=tag, push=push, options=options
     )
-    _report(result, options.json)
 
 
 @with_global_options
@@ -140,23 +162,14 @@ def set_(
     since: SinceOption = None,
 ) -> None:
     """Set the version of the selected packages (all by default) to VERSION."""
-    from poetflow.selection import select_packages
-    from poetflow.versioning import apply_plan, plan_set_version
+    from poetflow.versioning import plan_set_version
 
     options = current_options()
-    workspace = workspace_from_options(options.root)
-    selected = select_packages(workspace, make_selection(all_, package, since))
+    workspace, selected = selected_from_options(options.root, all_, package, since)
     plan = plan_set_version(workspace, selected, new_version, allow_downgrade=allow_downgrade)
-    result = apply_plan(
-        workspace,
-        plan,
-        changelog=changelog,
-        commit=commit,
-        tag=tag,
-        push=push,
-        dry_run=options.dry_run,
+    _apply_and_report(
+        workspace, plan, changelog=changelog, commit=commit, tag=tag, push=push, options=options
     )
-    _report(result, options.json)
 
 
 def register(app: typer.Typer) -> None:

@@ -392,27 +392,26 @@ def _sign(
 
 
 def _unpublished(
-    uploader: Uploader, files: Mapping[str, Sequence[Distribution]], jobs: int
+    session: PublishSession, files: Mapping[str, Sequence[Distribution]]
 ) -> dict[str, list[Distribution]]:
-    """The files the index does not hold yet.
+    """The files the index does not hold yet, from the prefetched listings.
 
     A rerun after a failed upload would otherwise sign again every file it is about to
     skip: a new transparency-log entry per file, and bundles on disk that no longer match
     what the index serves. A file whose presence cannot be read is signed (the upload will
     find out).
     """
-
-    def unpublished(item: tuple[str, Sequence[Distribution]]) -> tuple[str, list[Distribution]]:
-        name, distributions = item
+    kept: dict[str, list[Distribution]] = {}
+    for name, distributions in files.items():
+        future = session.prefetched.get(name)  # left in place: the upload reads it again
         try:
-            listing = uploader.listing(name)
-            return name, [d for d in distributions if uploader.check(d, listing)[0] != "same"]
+            listing = future.result() if future else session.uploader.listing(name)
+            kept[name] = [
+                d for d in distributions if session.uploader.check(d, listing)[0] != "same"
+            ]
         except UploadFailure:
-            return name, list(distributions)
-
-    wanted = [(name, items) for name, items in files.items() if items]
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return dict(pool.map(unpublished, wanted))
+            kept[name] = list(distributions)
+    return kept
 
 
 def publish_packages(
@@ -453,19 +452,22 @@ def publish_packages(
     client = IndexClient(timeout=options.timeout, pool_size=max(2, options.jobs))
     try:
         credentials = _mint_if_trusted(resolved, repository, env, client)
-        uploader = Uploader(client, repository, credentials, options.retry)
-        if _wants_signing(workspace, options):
-            unsigned = files if options.dry_run else _unpublished(uploader, files, options.jobs)
-            _sign(workspace, unsigned, options.dry_run, env)
         session = PublishSession(
             repository=repository,
             credentials=credentials,
             options=options,
-            uploader=uploader,
+            uploader=Uploader(client, repository, credentials, options.retry),
             on_event=on_event or (lambda _event: None),
             hooks=hooks,
         )
-        results = _schedule(session, workspace, order, by_name, files)
+        with ThreadPoolExecutor(max(1, options.jobs)) as lookups:
+            for name in order:
+                if files.get(name):
+                    session.prefetched[name] = lookups.submit(session.uploader.listing, name)
+            if _wants_signing(workspace, options):
+                unsigned = files if options.dry_run else _unpublished(session, files)
+                _sign(workspace, unsigned, options.dry_run, env)
+            results = _schedule(session, workspace, order, by_name, files)
         results = _locate_uploads(session, results)
     finally:
         client.close()
@@ -577,10 +579,7 @@ def _schedule(
     pending = list(order)
     running: dict[Future[PackageResult], str] = {}
     jobs = max(1, session.options.jobs)
-    with ThreadPoolExecutor(max_workers=jobs) as pool, ThreadPoolExecutor(jobs) as lookups:
-        for name in order:
-            if files.get(name):
-                session.prefetched[name] = lookups.submit(session.uploader.listing, name)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
         while pending or running:
             progressed = False
             for name in list(pending):
