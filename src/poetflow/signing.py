@@ -485,23 +485,9 @@ def _hashed(path: Path) -> Any:
 
 
 def _is_distribution(path: Path) -> bool:
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
+    from poetflow.publish.distributions import parse_distribution_filename
 
-    try:
-        if path.name.endswith(".whl"):
-            parse_wheel_filename(path.name)
-            return True
-        if path.name.endswith(".tar.gz"):
-            parse_sdist_filename(path.name)
-            return True
-    except (InvalidSdistFilename, InvalidWheelFilename):
-        return False
-    return False
+    return parse_distribution_filename(path.name) is not None
 
 
 def _service_failure(exc: BaseException, options: SigningOptions, artifact: Path) -> SigningError:

@@ -386,21 +386,18 @@ def _remove_stale(dist: Path, package: Package, stored: StoredBuild | None) -> N
 
 
 def _is_artifact_of(path: Path, package: Package) -> bool:
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
     from packaging.version import InvalidVersion, Version
 
+    # Imported here: the publish package imports the build engine.
+    from poetflow.publish.distributions import parse_distribution_filename
+
+    parsed = parse_distribution_filename(path.name)
+    if parsed is None:
+        return False
+    _kind, name, version = parsed
     try:
-        if path.name.endswith(".whl"):
-            name, version, _build, _tags = parse_wheel_filename(path.name)
-        elif path.name.endswith(".tar.gz"):
-            name, version = parse_sdist_filename(path.name)
-        else:
-            return False
-        return canonical_name(name) == package.name and version == Version(package.version or "")
-    except (InvalidSdistFilename, InvalidWheelFilename, InvalidVersion):
+        return canonical_name(name) == package.name and Version(version) == Version(
+            package.version or ""
+        )
+    except InvalidVersion:
         return False

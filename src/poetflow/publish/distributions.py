@@ -13,7 +13,13 @@ from typing import Literal
 from poetflow.errors import PublishError
 from poetflow.metadata import canonical_name
 
-__all__ = ["Distribution", "DistributionKind", "find_distributions", "upload_fields"]
+__all__ = [
+    "Distribution",
+    "DistributionKind",
+    "find_distributions",
+    "parse_distribution_filename",
+    "upload_fields",
+]
 
 DistributionKind = Literal["sdist", "wheel"]
 
@@ -57,8 +63,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def describe(path: Path, kind: DistributionKind | None = None) -> Distribution | None:
-    """Parse a distribution filename; None for files that are not distributions."""
+def parse_distribution_filename(filename: str) -> tuple[DistributionKind, str, str] | None:
+    """(kind, project, version) of a wheel or sdist filename; None for any other file."""
     from packaging.utils import (
         InvalidSdistFilename,
         InvalidWheelFilename,
@@ -66,23 +72,29 @@ def describe(path: Path, kind: DistributionKind | None = None) -> Distribution |
         parse_wheel_filename,
     )
 
-    name = path.name
     try:
-        if name.endswith(".whl"):
-            project, version, _build, _tags = parse_wheel_filename(name)
-            found_kind: DistributionKind = "wheel"
-        elif name.endswith(".tar.gz"):
-            project, version = parse_sdist_filename(name)
-            found_kind = "sdist"
-        else:
-            return None
+        if filename.endswith(".whl"):
+            project, version, _build, _tags = parse_wheel_filename(filename)
+            return "wheel", str(project), str(version)
+        if filename.endswith(".tar.gz"):
+            project, version = parse_sdist_filename(filename)
+            return "sdist", str(project), str(version)
     except (InvalidSdistFilename, InvalidWheelFilename):
         return None
+    return None
+
+
+def describe(path: Path, kind: DistributionKind | None = None) -> Distribution | None:
+    """Parse a distribution filename; None for files that are not distributions."""
+    parsed = parse_distribution_filename(path.name)
+    if parsed is None:
+        return None
+    found_kind, project, version = parsed
     return Distribution(
         path=path,
         kind=kind or found_kind,
-        project=str(project),
-        version=str(version),
+        project=project,
+        version=version,
         sha256=_sha256(path),
         size=path.stat().st_size,
     )
