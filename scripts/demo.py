@@ -65,27 +65,16 @@ def main() -> int:
             _step("the packages", "discover", cwd=work, env=env)
             _step("the dependency graph", "graph", cwd=work, env=env)
             _step("what run will do, and why", "plan", cwd=work, env=env)
+            release = ("run", "--repository", "demo", "--env", "shared")
             _step(
                 "test, version, changelog, build, commit + tag, publish",
-                "run",
-                "--repository",
-                "demo",
-                "--env",
-                "shared",
+                *release,
                 cwd=work,
                 env=env,
             )
             summary = (work / ".poetflow" / "poetflow-summary.md").read_text(encoding="utf-8")
-            _step(
-                "a rerun: nothing new to release, every file already on the index",
-                "run",
-                "--repository",
-                "demo",
-                "--env",
-                "shared",
-                cwd=work,
-                env=env,
-            )
+            rerun = "a rerun: nothing new to release, every file already on the index"
+            _step(rerun, *release, cwd=work, env=env)
 
             print("\n$ pip install acme-app from the local index, then run it", flush=True)
             venv = base / "consumer"
