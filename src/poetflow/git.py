@@ -136,15 +136,12 @@ class Repository:
         """Tracked files changed (in the index or the work tree) under any of the POSIX
         path prefixes ``under`` ("" is the whole tree), sorted. Untracked files are left
         out: tools leave them behind (coverage data, lock files PoetFlow creates)."""
-        pygit2 = _pygit2()
-        untracked = pygit2.enums.FileStatus.WT_NEW | pygit2.enums.FileStatus.IGNORED
         prefixes = tuple(prefix.rstrip("/") for prefix in under)
+        # Without untracked files, status lists only tracked ones (ignored ones never).
         changed = [
             path
             for path, flags in self._repo.status(untracked_files="no").items()
-            if flags
-            and not flags & untracked
-            and any(not p or path == p or path.startswith(p + "/") for p in prefixes)
+            if flags and any(not p or path == p or path.startswith(p + "/") for p in prefixes)
         ]
         return sorted(changed)
 
