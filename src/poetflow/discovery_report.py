@@ -42,7 +42,7 @@ def release_status(workspace: Workspace, selected: Sequence[Package]) -> dict[st
     One walk of the git history for all packages (the version planner's); git is read
     only when asked, so plain ``discover`` stays a pure file scan.
     """
-    from poetflow.versioning import plan_versions
+    from poetflow.versioning.plan import plan_versions
 
     plan = plan_versions(workspace, selected)
     return {

@@ -72,7 +72,7 @@ class DoctorReport:
     def ok(self) -> bool:
         return not self.blocking
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "root": str(self.root),
             "ok": self.ok,
@@ -202,7 +202,7 @@ def _check_poetry(ctx: _Context) -> None:
         locate_poetry()
     except PoetFlowError as exc:
         # Builds run in-process on poetry-core; only Poetry test environments need Poetry.
-        env = ctx.config.section("test").get("env", "poetry") if ctx.config else "poetry"
+        env = ctx.config.test.env if ctx.config else "poetry"
         severity: Severity = "warning" if env == "current" else "blocker"
         ctx.add("poetry", severity, exc.message, exc.hint or "Install Poetry 2.")
 
@@ -234,19 +234,19 @@ def _check_git(ctx: _Context) -> None:
 
 
 def _check_working_tree(ctx: _Context) -> None:
-    from poetflow.process import run_process
+    from poetflow.git import git_command
 
     if ctx.repo is None:
         return
-    # poetflow.git has no status query yet; git itself answers (and honours .gitignore).
-    result = run_process(
-        ["git", "-c", f"safe.directory={ctx.repo.workdir}", "status", "--porcelain"],
-        cwd=ctx.repo.workdir,
+    # git itself answers: its status honours every ignore rule.
+    output = git_command(
+        ["-c", f"safe.directory={ctx.repo.workdir}", "status", "--porcelain"],
+        ctx.repo.workdir,
         timeout=60,
     )
-    if not result.ok:
+    if output is None:
         return
-    lines = [line for line in result.output.splitlines() if line.strip()]
+    lines = [line for line in output.splitlines() if line.strip()]
     changed = [line[3:] for line in lines if not line.startswith("??")]
     untracked = [line[3:] for line in lines if line.startswith("??")]
     if changed:

@@ -4,20 +4,69 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from poetflow.errors import GitError
 
-__all__ = ["CommitRecord", "MainlineStep", "Repository", "TagRecord"]
+__all__ = [
+    "CommitRecord",
+    "MainlineStep",
+    "Repository",
+    "TagRecord",
+    "git_command",
+    "ref_name_problem",
+]
 
 _SHALLOW_HINT = (
     "Fetch the full history (fetch-depth: 0 with actions/checkout, GIT_DEPTH: 0 in GitLab)."
 )
 _FALLBACK_NAME = "PoetFlow"
 _FALLBACK_EMAIL = "poetflow@users.noreply.invalid"
+
+
+_REF_FORBIDDEN = frozenset(" ~^:?*[\\\x7f")
+
+
+def ref_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a git tag name (git check-ref-format's rules), or None."""
+    if not name:
+        return "it is empty"
+    bad = sorted({char for char in name if char in _REF_FORBIDDEN or ord(char) < 32})
+    if bad:
+        return f"it contains {', '.join(repr(char) for char in bad)}"
+    if ".." in name or "@{" in name or "//" in name:
+        return "it contains '..', '@{' or '//'"
+    if name == "@" or name.startswith("/") or name.endswith(("/", ".")):
+        return "it starts with '/' or ends with '/' or '.'"
+    for part in name.split("/"):
+        if part.startswith(".") or part.endswith(".lock"):
+            return "a part of it starts with '.' or ends with '.lock'"
+    return None
+
+
+def git_command(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    timeout: float = 120,
+    env: Mapping[str, str] | None = None,
+) -> str | None:
+    """The output of ``git ARGS`` in ``cwd``; None when git is missing or the command fails.
+
+    For what libgit2 does not offer or does slowly: listing ignored files the way
+    ``.gitignore`` rules and git's own excludes say, batched ``git log`` queries over many
+    folders, the status that honours every ignore rule, and the user's global config.
+    """
+    from poetflow.process import CommandNotFoundError, run_process
+
+    try:
+        result = run_process(["git", *args], cwd=cwd, timeout=timeout, env=env)
+    except CommandNotFoundError:
+        return None
+    return result.output if result.ok else None
 
 
 def _pygit2() -> Any:

@@ -11,8 +11,9 @@ from typing import Any, Literal, get_args
 
 from poetflow.config import InternalConstraint, Versioning
 from poetflow.errors import MetadataError, UsageError
+from poetflow.files import atomic_write_text
 from poetflow.metadata import MetadataStyle, canonical_name, read_project_metadata
-from poetflow.tomlfile import atomic_write_text, read_toml
+from poetflow.tomlfile import read_toml
 
 __all__ = [
     "CI_KINDS",
@@ -371,7 +372,9 @@ def existing_settings(inspection: Inspection) -> InitSettings | None:
     if inspection.existing_config is None:
         return None
     config = parse_config(inspection.existing_config, inspection.pyproject)
-    test = config.section("test").get("commands", ["pytest -q"])
+    import shlex
+
+    test = [shlex.join(argv) for argv in config.test.commands]
     return InitSettings(
         packages=config.packages,
         versioning=config.versioning,

@@ -1,11 +1,54 @@
-"""Secret masking: every credential PoetFlow reads is registered here and hidden in all output."""
+"""Secret masking: every credential PoetFlow reads is registered here and hidden in all output.
+
+This module also holds the one table of environment variables that carry secrets: the
+credential lookup, the CI masks and the environment handed to hooks all read it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Mapping
+from pathlib import Path
 
-__all__ = ["MaskingFilter", "mask", "register_secret", "registered_secrets"]
+__all__ = [
+    "SECRET_VARIABLES",
+    "SECRET_VARIABLE_PREFIXES",
+    "MaskingFilter",
+    "is_credential_variable",
+    "is_secret_variable",
+    "mask",
+    "register_environment_secrets",
+    "register_secret",
+    "registered_secrets",
+]
+
+# Variables PoetFlow reads a secret from, by name (each also as NAME_FILE: a file holding it).
+SECRET_VARIABLES: tuple[str, ...] = (
+    "POETFLOW_TOKEN",  # any index
+    "POETFLOW_ID_TOKEN",  # trusted publishing outside GitHub (an OIDC token)
+    "PYPI_ID_TOKEN",  # GitLab's id_tokens for trusted publishing
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",  # GitHub's bearer for its OIDC token endpoint
+    "POETFLOW_SIGSTORE_IDENTITY_TOKEN",  # an OIDC token for Sigstore signing
+    "SIGSTORE_ID_TOKEN",  # the variable sigstore-python's own CLI reads
+    "POETFLOW_CACHE_TOKEN",  # the remote task cache
+    "GITHUB_TOKEN",  # GitHub releases and pull requests
+    "GITLAB_TOKEN",  # GitLab releases and merge requests
+    "CI_JOB_TOKEN",  # GitLab's per-job token
+)
+# Per-repository variables (NAME is the repository's name, upper-cased): every one of
+# them is a secret (usernames included) except the URLs.
+SECRET_VARIABLE_PREFIXES: tuple[str, ...] = (
+    "POETFLOW_REPOSITORY_",  # _TOKEN, _USERNAME, _PASSWORD
+    "POETRY_PYPI_TOKEN_",
+    "POETRY_HTTP_BASIC_",  # _USERNAME, _PASSWORD
+)
+_NOT_SECRET_SUFFIXES = ("_URL",)
+# Words that mark any other variable as a credential: hooks never see such variables
+# unless they name them in pass-env (a docs generator has no business with the upload token).
+_CREDENTIAL_WORDS = ("TOKEN", "PASSWORD", "SECRET", "API_KEY", "APIKEY", "PRIVATE_KEY")
+_CREDENTIAL_PREFIXES = ("TWINE_",)
 
 _MASK = "***"
 _lock = threading.Lock()
@@ -49,3 +92,39 @@ class MaskingFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = mask(record.exc_text)
         return True
+
+
+def is_secret_variable(name: str) -> bool:
+    """True for the variables of :data:`SECRET_VARIABLES` and the per-repository ones."""
+    base = name.removesuffix("_FILE")
+    if base in SECRET_VARIABLES:
+        return True
+    return base.startswith(SECRET_VARIABLE_PREFIXES) and not base.endswith(_NOT_SECRET_SUFFIXES)
+
+
+def is_credential_variable(name: str) -> bool:
+    """True for every variable that may carry a credential: PoetFlow's own secret
+    variables and, by its name, anything else that looks like one (``*_TOKEN``, ...)."""
+    upper = name.upper()
+    if is_secret_variable(upper) or upper.startswith(_CREDENTIAL_PREFIXES):
+        return True
+    return any(word in upper for word in _CREDENTIAL_WORDS)
+
+
+def register_environment_secrets(env: Mapping[str, str]) -> list[str]:
+    """Register the value of every secret variable in ``env`` (and the content of the file
+    a ``*_FILE`` one names); returns them, for CI systems that mask on their side too."""
+    found: list[str] = []
+    for name, value in env.items():
+        if not value or not is_secret_variable(name):
+            continue
+        secrets = [value]
+        if name.endswith("_FILE"):  # the path is no secret, what the file holds is
+            secrets = []
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                secrets = [Path(value).read_text(encoding="utf-8").strip()]
+        for secret in secrets:
+            if secret and secret not in found:
+                register_secret(secret)
+                found.append(secret)
+    return found

@@ -69,7 +69,7 @@ class ProjectMetadata:
     style: MetadataStyle
     build_backend: str | None
     dependencies: tuple[DeclaredDependency, ...]
-    settings: Mapping[str, Any]
+    settings: Any  # the raw [tool.poetflow] table, validated by the workspace
 
 
 def _table(value: Any) -> Mapping[str, Any]:
@@ -287,5 +287,5 @@ def read_project_metadata(data: Mapping[str, Any], pyproject: Path) -> ProjectMe
         style=style,
         build_backend=backend if isinstance(backend, str) else None,
         dependencies=_dependencies(data, pyproject),
-        settings=_table(_table(data.get("tool")).get("poetflow")),
+        settings=_table(data.get("tool")).get("poetflow", {}),
     )

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from poetflow.errors import UsageError
+from poetflow.files import atomic_write_text, private_directory
+
+if TYPE_CHECKING:
+    from poetflow.pipeline.runner import PipelineResult
+    from poetflow.workspace import Package
 
 __all__ = [
     "DEFAULT_REPORT_DIR",
@@ -281,27 +284,13 @@ def artifact_record(
     )
 
 
-def _atomic_write(target: Path, text: str) -> None:
-    # Temp file in the same folder + rename: a reader (a CI step, a hook) never sees half a file.
-    with tempfile.NamedTemporaryFile(
-        "w",
-        dir=target.parent,
-        prefix=f".{target.name}.",
-        suffix=".tmp",
-        delete=False,
-        encoding="utf-8",
-    ) as handle:
-        handle.write(text)
-    os.replace(handle.name, target)
-
-
 def write_report(report: RunReport, directory: Path = DEFAULT_REPORT_DIR) -> Path:
     """Write ``poetflow-report.json`` and ``poetflow-summary.md`` into ``directory``."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_directory(directory)
         target = directory / REPORT_FILENAME
-        _atomic_write(target, json.dumps(report.to_dict(), indent=2) + "\n")
-        _atomic_write(directory / SUMMARY_FILENAME, render_markdown(report))
+        atomic_write_text(target, json.dumps(report.to_dict(), indent=2) + "\n")
+        atomic_write_text(directory / SUMMARY_FILENAME, render_markdown(report))
     except OSError as exc:
         raise ReportError(
             f"Cannot write the run report to {directory}: {exc.strerror or exc}.",
@@ -330,41 +319,22 @@ def schema_path() -> Path:
 # --- from a pipeline run ----------------------------------------------------------------
 
 
-def _counts(value: Any) -> TestCounts | None:
-    if value is None:
-        return None
-    names = ("tests", "failures", "errors", "skipped")
-    if isinstance(value, Mapping):
-        numbers = [int(value.get(name, 0)) for name in names]
-    else:
-        numbers = [int(getattr(value, name, 0)) for name in names]
-    return TestCounts(*numbers)
-
-
 def build_run_report(
     command: str,
-    result: Any,
-    packages: Sequence[Any],
+    result: PipelineResult,
+    packages: Sequence[Package],
     *,
     root: Path,
     exit_code: int,
     versions_before: Mapping[str, str | None] | None = None,
     dry_run: bool = False,
     ci: Mapping[str, str] | None = None,
-    junit: Sequence[Path] = (),
 ) -> RunReport:
-    """The report of a pipeline run (a ``poetflow.pipeline.PipelineResult``).
+    """The report of one command's stages (every command runs through ``run_stages``).
 
-    ``packages`` are the selected packages (``poetflow.workspace.Package``) as they are
-    after the run; ``versions_before`` their versions before it. Per-package outcomes
-    may carry these ``data`` keys, read from every stage:
-
-    - ``version``: the package's new version;
-    - ``artifacts``: paths of built files (hashed here);
-    - ``published_to``: URLs, for all of the package's artifacts, or a mapping
-      ``{file name: [URLs]}``;
-    - ``signed``: True, or the file names that were signed;
-    - ``tests``: test counts (a mapping or an object with tests/failures/errors/skipped).
+    ``packages`` are the packages the command worked on, as they are after it;
+    ``versions_before`` their versions before it. What each stage learnt about a package
+    comes from its outcome's :class:`~poetflow.pipeline.runner.PackageFacts`.
     """
     before = dict(versions_before or {})
     records = []
@@ -373,38 +343,29 @@ def build_run_report(
         version_after = package.version
         files: list[Path] = []
         published: dict[str, list[str]] = {}
-        published_all: list[str] = []
         signed: set[str] = set()
-        signed_all = False
         tests: TestCounts | None = None
         for outcome in result.outcomes:
             own = outcome.packages.get(package.name)
             if own is None:
                 continue
             stages.append(StageRecord(outcome.name, own.status, own.duration, own.detail))
-            data = own.data
-            version_after = data.get("version", version_after)
-            files += [Path(path) for path in data.get("artifacts", ())]
-            where = data.get("published_to")
-            if isinstance(where, Mapping):
-                for name, urls in where.items():
-                    published.setdefault(Path(name).name, []).extend(urls)
-            elif where:
-                published_all.extend(where)
-            mark = data.get("signed")
-            if mark is True:
-                signed_all = True
-            elif mark:
-                signed.update(Path(name).name for name in mark)
-            if data.get("tests") is not None:
-                tests = _counts(data["tests"])
+            facts = own.facts
+            if facts.version is not None:
+                version_after = facts.version
+            files += facts.artifacts
+            for name, urls in facts.published_to.items():
+                published.setdefault(Path(name).name, []).extend(urls)
+            signed.update(Path(name).name for name in facts.signed)
+            if facts.tests is not None:
+                tests = facts.tests
         unique = list(dict.fromkeys(path.resolve() for path in files))
         artifacts = tuple(
             artifact_record(
                 path,
                 root,
-                published_to=[*published_all, *published.get(path.name, [])],
-                signed=signed_all or path.name in signed,
+                published_to=list(dict.fromkeys(published.get(path.name, []))),
+                signed=path.name in signed,
             )
             for path in unique
             if path.is_file()
@@ -421,6 +382,7 @@ def build_run_report(
             )
         )
     status: RunStatus = "succeeded" if exit_code == 0 else ("error" if exit_code == 2 else "failed")
+    junit = [outcome.junit for outcome in result.outcomes if outcome.junit is not None]
     return RunReport(
         command=command,
         status=status,

@@ -60,9 +60,7 @@ def _changed_since(workspace: Workspace, ref: str) -> set[str]:
 
 def shared_paths(workspace: Workspace) -> list[str]:
     """``[tool.poetflow] shared-paths``: files and folders that count for every package."""
-    raw = workspace.config.raw.get("shared-paths", [])
-    items = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
-    return [item.strip("/") for item in items if isinstance(item, str) and item.strip("/")]
+    return list(workspace.config.shared_paths)
 
 
 def _is_inside(path: str, folder: str) -> bool:

@@ -17,7 +17,6 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -27,13 +26,16 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from poetflow.errors import IdentityTokenError, SigningError, SigningSetupError
+from poetflow.files import atomic_write_text
 from poetflow.masking import register_secret
+from poetflow.tables import Table
 
 __all__ = [
     "AUDIENCE",
     "BUNDLE_SUFFIX",
     "SignedArtifact",
     "SigningOptions",
+    "SigningSettings",
     "TokenInfo",
     "VerifyResult",
     "VerifyStatus",
@@ -41,6 +43,7 @@ __all__ = [
     "bundle_path",
     "describe_token",
     "find_bundle",
+    "parse_signing",
     "resolve_identity_token",
     "sign_artifacts",
     "signing_options",
@@ -148,8 +151,41 @@ def find_bundle(artifact: Path) -> Path | None:
 # --- options ---------------------------------------------------------------------------------
 
 
+SIGNING_KEYS = ("trust-config", "staging", "attestations", "identity", "issuer", "timeout")
+
+
+@dataclass(frozen=True)
+class SigningSettings:
+    """``[tool.poetflow.signing]`` as written (a relative ``trust_config`` is relative to the
+    monorepo root); :func:`signing_options` merges it with the environment and the CLI."""
+
+    trust_config: str | None = None
+    staging: bool = False
+    attestations: bool = True
+    identity: str | None = None
+    issuer: str | None = None
+    timeout: float = 30.0
+
+
+def parse_signing(table: Table) -> SigningSettings:
+    table.only(SIGNING_KEYS)
+    configured = table.data.get("trust-config")
+    if configured is not None and not isinstance(configured, str):
+        raise table.error("trust-config", f"must be a path string, not {configured!r}.")
+    return SigningSettings(
+        trust_config=configured,
+        staging=table.boolean("staging", False),
+        attestations=table.boolean("attestations", True),
+        identity=table.string("identity", None, example='"https://github.com/org/repo/..."'),
+        issuer=table.string(
+            "issuer", None, example='"https://token.actions.githubusercontent.com"'
+        ),
+        timeout=table.number("timeout", 30.0),
+    )
+
+
 def signing_options(
-    section: Mapping[str, Any] | None = None,
+    settings: SigningSettings | None = None,
     *,
     root: Path | None = None,
     trust_config: Path | None = None,
@@ -158,37 +194,18 @@ def signing_options(
     attestations: bool | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> SigningOptions:
-    """Merge ``[tool.poetflow.signing]`` (``section``), the environment and the command line.
+    """Merge ``[tool.poetflow.signing]`` (``settings``), the environment and the command line.
 
     The command line wins over ``POETFLOW_SIGSTORE_TRUST_CONFIG``, which wins over the
     file; a relative ``trust-config`` in the file is relative to the monorepo ``root``.
     """
-    section = section or {}
+    settings = settings or SigningSettings()
     env = os.environ if environ is None else environ
-    where = "[tool.poetflow.signing]"
-    known = ("trust-config", "staging", "attestations", "identity", "issuer", "timeout")
-    unknown = sorted(set(section) - set(known))
-    if unknown:
-        raise SigningSetupError(
-            f"{where} has unknown key(s) {', '.join(unknown)}.",
-            hint=f"Known keys: {', '.join(known)}.",
-        )
-    timeout = section.get("timeout", 30.0)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise SigningSetupError(
-            f"{where} timeout must be a positive number of seconds, not {timeout!r}."
-        )
-    configured = section.get("trust-config")
-    if configured is not None and not isinstance(configured, str):
-        raise SigningSetupError(f"{where} trust-config must be a path string, not {configured!r}.")
-    for key in ("staging", "attestations"):
-        if key in section and not isinstance(section[key], bool):
-            raise SigningSetupError(f"{where} {key} must be true or false, not {section[key]!r}.")
     chosen: Path | None = trust_config
     if chosen is None and env.get(_TRUST_CONFIG_ENV):
         chosen = Path(env[_TRUST_CONFIG_ENV])
-    if chosen is None and configured:
-        chosen = Path(configured)
+    if chosen is None and settings.trust_config:
+        chosen = Path(settings.trust_config)
         if not chosen.is_absolute() and root is not None:
             chosen = root / chosen
     if chosen is not None and not chosen.is_file():
@@ -199,12 +216,10 @@ def signing_options(
         )
     return SigningOptions(
         trust_config=chosen,
-        staging=bool(section.get("staging", False)) if staging is None else staging,
+        staging=settings.staging if staging is None else staging,
         offline=offline,
-        attestations=(
-            bool(section.get("attestations", True)) if attestations is None else attestations
-        ),
-        timeout=float(timeout),
+        attestations=settings.attestations if attestations is None else attestations,
+        timeout=settings.timeout,
     )
 
 
@@ -458,18 +473,6 @@ def _http_timeout(seconds: float) -> Iterator[None]:
         requests.Session.request = original  # type: ignore[method-assign]
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Temp file + rename: an interrupted run never leaves half a bundle beside an artifact."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _hashed(path: Path) -> Any:
     """The file's SHA-256 as sigstore's prehashed input: big sdists are streamed, not loaded."""
     import hashlib
@@ -485,7 +488,7 @@ def _hashed(path: Path) -> Any:
 
 
 def _is_distribution(path: Path) -> bool:
-    from poetflow.publish.distributions import parse_distribution_filename
+    from poetflow.distributions import parse_distribution_filename
 
     return parse_distribution_filename(path.name) is not None
 
@@ -583,12 +586,12 @@ def sign_artifacts(
                     current = path
                     bundle = signer.sign_artifact(_hashed(path))
                     bundle_file = bundle_path(path)
-                    _write_atomic(bundle_file, bundle.to_json())
+                    atomic_write_text(bundle_file, bundle.to_json())
                     attestation_file: Path | None = None
                     if options.attestations and _is_distribution(path):
                         attestation = Attestation.sign(signer, Distribution.from_file(path))
                         attestation_file = attestation_path(path)
-                        _write_atomic(attestation_file, attestation.model_dump_json())
+                        atomic_write_text(attestation_file, attestation.model_dump_json())
                     # Who the CA certified (e.g. an e-mail SAN), not the token's raw subject.
                     certified, certified_issuer = _certificate_identity(bundle.signing_certificate)
                     logger.debug("signed %s as %s", path.name, certified)

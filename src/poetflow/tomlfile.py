@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from poetflow.errors import MetadataError
+from poetflow.files import atomic_write_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -19,7 +18,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 if TYPE_CHECKING:
     import tomlkit.toml_document
 
-__all__ = ["atomic_write_text", "load_document", "read_toml", "write_document"]
+__all__ = ["load_document", "read_toml", "write_document"]
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -61,17 +60,3 @@ def write_document(path: Path, document: Mapping[str, Any]) -> None:
     import tomlkit
 
     atomic_write_text(path, tomlkit.dumps(document))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers see the old or the new file, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from poetflow.config import Config, parse_config
+from poetflow.config import Config, PackageConfig, parse_config, parse_package_config
 from poetflow.errors import (
     DuplicatePackageError,
     MissingPathDependencyError,
@@ -39,9 +39,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Folders no package lives in; skipping them keeps `**` globs from wandering into
-# virtualenvs and build output.
-_IGNORED_DIRS = frozenset({"node_modules", "__pycache__", "dist", "build", "site-packages"})
+# Folders no package lives in; skipping them keeps `**` globs out of caches and installs.
+_IGNORED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages"})
+# A package's build output: skipped inside a package folder only, so that a member may
+# well live at packages/build or packages/dist.
+_OUTPUT_DIRS = frozenset({"dist", "build"})
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class Package:
     relpath: str
     build_backend: str | None
     dependencies: tuple[InternalDependency, ...]
-    settings: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The package's own [tool.poetflow] settings, merged over the workspace's.
+    config: PackageConfig = field(default_factory=PackageConfig, compare=False, repr=False)
     data: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -185,8 +188,18 @@ def _load_config(root: Path) -> Config:
     return parse_config(table, pyproject)
 
 
-def _is_ignored(relative: Path) -> bool:
-    return any(part.startswith(".") or part in _IGNORED_DIRS for part in relative.parts)
+def _is_ignored(root: Path, relative: Path) -> bool:
+    """Hidden folders (.git, .venv), caches, virtualenvs, and build output inside a package."""
+    folder = root
+    for part in relative.parts:
+        if part.startswith(".") or part in _IGNORED_DIRS:
+            return True
+        if part in _OUTPUT_DIRS and (folder / "pyproject.toml").is_file():
+            return True
+        folder = folder / part
+        if (folder / "pyvenv.cfg").is_file():
+            return True
+    return False
 
 
 def _glob_dirs(root: Path, patterns: Iterable[str]) -> set[Path]:
@@ -195,7 +208,7 @@ def _glob_dirs(root: Path, patterns: Iterable[str]) -> set[Path]:
         pattern = raw_pattern.rstrip("/") or "."
         matches = [root] if pattern == "." else root.glob(pattern)
         for match in matches:
-            if match.is_dir() and not _is_ignored(match.relative_to(root)):
+            if match.is_dir() and not _is_ignored(root, match.relative_to(root)):
                 found.add(match)
     return found
 
@@ -320,7 +333,9 @@ def load_workspace(root: Path) -> Workspace:
                 dependencies=_resolve_dependencies(
                     directory, metadata.dependencies, member_dirs, member_names, name
                 ),
-                settings=metadata.settings,
+                config=config.own
+                if directory == root
+                else parse_package_config(metadata.settings, directory / "pyproject.toml", config),
                 data=data,
             )
         )

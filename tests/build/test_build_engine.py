@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from build_helpers import git, requires_dist, sdist_of, wheel_metadata, wheel_of
 
-from poetflow.build import BuildEvent, BuildOptions, build_packages
 from poetflow.build.constraints import internal_constraint
+from poetflow.build.engine import build_packages
+from poetflow.build.results import BuildEvent, BuildOptions
 from poetflow.build.verify import verify_artifact
 from poetflow.workspace import load_workspace
 

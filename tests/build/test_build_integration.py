@@ -21,7 +21,8 @@ from build_helpers import (
     wheel_of,
 )
 
-from poetflow.build import BuildOptions, build_packages
+from poetflow.build.engine import build_packages
+from poetflow.build.results import BuildOptions
 from poetflow.workspace import load_workspace
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"

@@ -77,7 +77,8 @@ def test_report_is_schema_valid_and_round_trips(tmp_path: Path) -> None:
     assert data["packages"][1]["status"] == "failed"
     assert read_report(target) == report
     # Written atomically: no temporary files are left beside the report.
-    assert sorted(p.name for p in target.parent.iterdir()) == [REPORT_FILENAME, SUMMARY_FILENAME]
+    names = sorted(p.name for p in target.parent.iterdir())
+    assert names == [".gitignore", REPORT_FILENAME, SUMMARY_FILENAME]
 
 
 def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
@@ -131,8 +132,13 @@ def test_ci_outputs(tmp_path: Path) -> None:
 
 
 def test_report_from_a_pipeline_run(demo_repo: Path) -> None:
-    from poetflow.pipeline import PackageOutcome, PipelineResult, StageOutcome
-    from poetflow.qa.report import TestCounts as QaCounts
+    from poetflow.pipeline.runner import (
+        PackageFacts,
+        PackageOutcome,
+        PipelineResult,
+        StageOutcome,
+    )
+    from poetflow.report import TestCounts as QaCounts
     from poetflow.workspace import load_workspace
 
     workspace = load_workspace(demo_repo)
@@ -148,18 +154,24 @@ def test_report_from_a_pipeline_run(demo_repo: Path) -> None:
             StageOutcome(
                 "test",
                 "succeeded",
-                packages={"acme-core": PackageOutcome("passed", data={"tests": QaCounts(3)})},
+                packages={
+                    "acme-core": PackageOutcome("passed", facts=PackageFacts(tests=QaCounts(3)))
+                },
             ),
             StageOutcome(
                 "version",
                 "succeeded",
-                packages={"acme-core": PackageOutcome("bumped", data={"version": "1.3.0"})},
+                packages={
+                    "acme-core": PackageOutcome("bumped", facts=PackageFacts(version="1.3.0"))
+                },
             ),
             StageOutcome(
                 "build",
                 "succeeded",
                 packages={
-                    "acme-core": PackageOutcome("built", data={"artifacts": [str(wheel), sdist]})
+                    "acme-core": PackageOutcome(
+                        "built", facts=PackageFacts(artifacts=(wheel, sdist))
+                    )
                 },
             ),
             StageOutcome(
@@ -169,10 +181,10 @@ def test_report_from_a_pipeline_run(demo_repo: Path) -> None:
                     "acme-core": PackageOutcome(
                         "failed",
                         "503 from the index",
-                        data={
-                            "published_to": {wheel.name: ["https://pkgs.example/acme-core/"]},
-                            "signed": True,
-                        },
+                        facts=PackageFacts(
+                            published_to={wheel.name: ("https://pkgs.example/acme-core/",)},
+                            signed=(wheel.name, sdist.name),
+                        ),
                     )
                 },
             ),

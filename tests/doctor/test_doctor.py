@@ -150,7 +150,8 @@ def test_invalid_config_is_a_finding_not_a_crash(
     )
     git(demo_repo, "commit", "-q", "-am", "chore: break config")
     result = run_cli("doctor", cwd=demo_repo)
-    assert result.exit_code == 1
+    # Listed as a finding (with the rest of the checks), and bad input like everywhere else.
+    assert result.exit_code == 2
     assert "versioning" in result.stdout
     assert "Traceback" not in result.stderr
 

@@ -10,14 +10,9 @@ from pathlib import Path
 import pytest
 
 from poetflow.errors import ConfigError
-from poetflow.hooks import (
-    HookFailedError,
-    HookNotFoundError,
-    hooks_for,
-    run_pipeline_hooks,
-)
+from poetflow.hooks.running import HookFailedError, HookNotFoundError, hooks_for, run_pipeline_hooks
+from poetflow.hooks.stage import StageHooks
 from poetflow.masking import register_secret
-from poetflow.stages import StageHooks
 from poetflow.workspace import load_workspace
 
 RECORD = 'echo "$POETFLOW_HOOK $POETFLOW_PACKAGE" >> "$POETFLOW_ROOT/order.log"'
@@ -66,9 +61,9 @@ def test_bad_hook_tables_name_the_file_and_key(
     hooked_repo: Callable[..., Path], table: str, expected: str
 ) -> None:
     root = hooked_repo(table)
-    workspace = load_workspace(root)
+    # Validated when the workspace loads: every command refuses it before doing anything.
     with pytest.raises(ConfigError) as error:
-        StageHooks(workspace, "build", workspace.packages)
+        load_workspace(root)
     assert expected in str(error.value)
     assert str(root / "pyproject.toml") in str(error.value)
     assert error.value.exit_code == 2
@@ -76,9 +71,8 @@ def test_bad_hook_tables_name_the_file_and_key(
 
 def test_pipeline_hooks_in_a_package_are_refused(hooked_repo: Callable[..., Path]) -> None:
     root = hooked_repo("", {"core": '\n[tool.poetflow.hooks]\npost-run = "true"\n'})
-    workspace = load_workspace(root)
     with pytest.raises(ConfigError, match=r"belongs in the root pyproject\.toml"):
-        StageHooks(workspace, "build", workspace.packages)
+        load_workspace(root)
 
 
 def test_hooks_run_in_the_package_folder_with_the_documented_environment(

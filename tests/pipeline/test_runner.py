@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from poetflow.errors import StepFailedError, UnknownPackageError
-from poetflow.pipeline import RunContext, StageOutcome, run_stages
+from poetflow.pipeline.runner import RunContext, RunOptions, RunState, StageOutcome, run_stages
 from poetflow.workspace import load_workspace
 
 
@@ -32,7 +32,7 @@ class _Stage:
 
 def _ctx(root: Path) -> RunContext:
     workspace = load_workspace(root)
-    return RunContext(workspace=workspace, selected=workspace.packages)
+    return RunContext(workspace.packages, RunOptions(), RunState(workspace))
 
 
 def test_stages_run_in_order_and_are_timed(demo_repo: Path) -> None:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from poetflow.hooks import HookFailedError
+from poetflow.hooks.running import HookFailedError
+from poetflow.hooks.stage import StageHooks
 from poetflow.logs import configure_logging
 from poetflow.plugins import PluginError, set_strict
-from poetflow.stages import StageHooks
 from poetflow.workspace import load_workspace
 
 COMMAND_MODULE = '''

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -171,17 +170,6 @@ def test_missing_artifacts_exit_2_before_any_upload(
     assert index_server.files() == []
 
 
-def _has_build_engine() -> bool:
-    try:
-        return hasattr(importlib.import_module("poetflow.build"), "build_packages")
-    except ImportError:
-        return False
-
-
-@pytest.mark.skipif(
-    not _has_build_engine(),
-    reason="the build engine (poetflow.build) is not installed",
-)
 @pytest.mark.usefixtures("local_credentials")
 def test_publish_builds_what_is_missing_then_reruns_without_rebuilding_differently(
     run_cli: Callable[..., object], tmp_path: Path, index_server: IndexServer

@@ -9,7 +9,9 @@ import pytest
 from publish_fixtures import write_workspace
 
 from index_server import FaultyProxy, IndexServer
-from poetflow.publish import PublishOptions, RetryPolicy, publish_packages
+from poetflow.publish.engine import publish_packages
+from poetflow.publish.results import PublishOptions
+from poetflow.publish.retry import RetryPolicy
 from poetflow.workspace import load_workspace
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import CliResult, git
 
-from poetflow.qa import TestEvent, TestOptions, run_tests
+from poetflow.qa.engine import TestEvent, TestOptions, run_tests
 from poetflow.workspace import load_workspace
 
 Run = Callable[..., CliResult]

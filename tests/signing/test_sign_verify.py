@@ -273,6 +273,13 @@ def test_a_transparency_log_that_never_answers_times_out(
 
 
 def test_signing_timeout_comes_from_the_configuration() -> None:
-    assert signing_options({"timeout": 5}).timeout == 5.0
-    with pytest.raises(SigningSetupError, match="timeout must be a positive number"):
-        signing_options({"timeout": "soon"})
+    from poetflow.errors import ConfigError
+    from poetflow.signing import parse_signing
+    from poetflow.tables import Table
+
+    def settings(table: dict[str, object]) -> object:
+        return parse_signing(Table(table, "pyproject.toml", "tool.poetflow.signing"))
+
+    assert signing_options(settings({"timeout": 5})).timeout == 5.0  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="timeout must be a positive number"):
+        settings({"timeout": "soon"})

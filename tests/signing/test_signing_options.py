@@ -7,8 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from poetflow.errors import SigningSetupError
-from poetflow.signing import SigningOptions, sign_artifacts, signing_options, verify_artifacts
+from poetflow.errors import ConfigError, SigningSetupError
+from poetflow.signing import (
+    SigningOptions,
+    SigningSettings,
+    parse_signing,
+    sign_artifacts,
+    signing_options,
+    verify_artifacts,
+)
+from poetflow.tables import Table
+
+
+def _settings(table: dict[str, object]) -> SigningSettings:
+    return parse_signing(Table(table, "pyproject.toml", "tool.poetflow.signing"))
 
 
 def _config(path: Path) -> Path:
@@ -18,18 +30,20 @@ def _config(path: Path) -> Path:
 
 
 def test_public_good_is_the_default() -> None:
-    options = signing_options({}, environ={})
+    options = signing_options(environ={})
     assert options == SigningOptions()
     assert options.instance == "the public-good Sigstore"
 
 
 def test_staging_from_the_config_file() -> None:
-    assert signing_options({"staging": True}, environ={}).staging
+    assert signing_options(_settings({"staging": True}), environ={}).staging
 
 
 def test_relative_trust_config_is_relative_to_the_root(tmp_path: Path) -> None:
     path = _config(tmp_path / "sigstore" / "trust.json")
-    options = signing_options({"trust-config": "sigstore/trust.json"}, root=tmp_path, environ={})
+    options = signing_options(
+        _settings({"trust-config": "sigstore/trust.json"}), root=tmp_path, environ={}
+    )
     assert options.trust_config == path
 
 
@@ -38,7 +52,7 @@ def test_command_line_beats_environment_beats_file(tmp_path: Path) -> None:
     from_env = _config(tmp_path / "env.json")
     from_cli = _config(tmp_path / "cli.json")
     env = {"POETFLOW_SIGSTORE_TRUST_CONFIG": str(from_env)}
-    section = {"trust-config": str(from_file)}
+    section = _settings({"trust-config": str(from_file)})
     assert signing_options(section, environ={}).trust_config == from_file
     assert signing_options(section, environ=env).trust_config == from_env
     assert signing_options(section, trust_config=from_cli, environ=env).trust_config == from_cli
@@ -46,7 +60,7 @@ def test_command_line_beats_environment_beats_file(tmp_path: Path) -> None:
 
 def test_missing_trust_config_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(SigningSetupError, match=r"absent\.json does not exist") as caught:
-        signing_options({}, trust_config=tmp_path / "absent.json", environ={})
+        signing_options(trust_config=tmp_path / "absent.json", environ={})
     assert caught.value.exit_code == 2
 
 
@@ -59,8 +73,9 @@ def test_missing_trust_config_file_is_named(tmp_path: Path) -> None:
     ],
 )
 def test_bad_settings_are_named(section: dict[str, object], message: str) -> None:
-    with pytest.raises(SigningSetupError, match=message):
-        signing_options(section, environ={})
+    with pytest.raises(ConfigError, match=message) as caught:
+        _settings(section)
+    assert caught.value.exit_code == 2
 
 
 def test_a_file_that_is_no_trust_config_is_refused(tmp_path: Path) -> None:

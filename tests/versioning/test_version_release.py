@@ -16,10 +16,11 @@ from version_history import EXPECTED, commit_file, git
 
 
 def _snapshot(repo: Path) -> dict[str, str]:
+    """The work tree's files; PoetFlow's report folder (git-ignored) is not the release."""
     return {
         str(path.relative_to(repo)): path.read_text()
         for path in sorted(repo.rglob("*"))
-        if path.is_file() and ".git" not in path.parts
+        if path.is_file() and ".git" not in path.parts and ".poetflow" not in path.parts
     }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -40,8 +39,9 @@ from poetflow.build.sources import SourceFile, SourceTree
 from poetflow.build.staging import rewrite_pyproject, stage, staging_directory
 from poetflow.build.verify import verify_artifact
 from poetflow.errors import PoetFlowError
+from poetflow.files import atomic_copy
+from poetflow.hooks.stage import StageHooks
 from poetflow.metadata import canonical_name
-from poetflow.stages import StageHooks
 from poetflow.workspace import Package, Workspace
 
 __all__ = ["BuildVerificationError", "build_packages"]
@@ -355,9 +355,7 @@ def _place(path: Path, dist: Path, kind: ArtifactKind) -> Artifact:
     target = dist / path.name
     sha256 = file_sha256(path)
     size = path.stat().st_size
-    temporary = dist / f".{path.name}.part"
-    shutil.copyfile(path, temporary)
-    os.replace(temporary, target)  # readers never see half a wheel
+    atomic_copy(path, target)  # readers never see half a wheel
     return Artifact(target, kind, sha256, size)
 
 
@@ -389,7 +387,7 @@ def _is_artifact_of(path: Path, package: Package) -> bool:
     from packaging.version import InvalidVersion, Version
 
     # Imported here: the publish package imports the build engine.
-    from poetflow.publish.distributions import parse_distribution_filename
+    from poetflow.distributions import parse_distribution_filename
 
     parsed = parse_distribution_filename(path.name)
     if parsed is None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from poetflow.build.results import Artifact, ArtifactKind
 from poetflow.build.sources import SourceFile
+from poetflow.files import atomic_write_text
 
 __all__ = [
     "FINGERPRINT_FILE",
@@ -98,9 +99,7 @@ def save_stored_build(dist: Path, stored: StoredBuild) -> None:
             for a in stored.artifacts
         ],
     }
-    temporary = dist / f".{FINGERPRINT_FILE}.tmp"
-    temporary.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, dist / FINGERPRINT_FILE)
+    atomic_write_text(dist / FINGERPRINT_FILE, json.dumps(payload, indent=2) + "\n")
 
 
 def remove_stored_build(dist: Path) -> None:

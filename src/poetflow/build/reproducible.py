@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from poetflow.errors import UsageError
-from poetflow.process import CommandNotFoundError, run_process
+from poetflow.git import git_command
 
 __all__ = ["CommitTimes", "environment_epoch"]
 
@@ -54,11 +54,7 @@ class CommitTimes:
         return self._single(relpath)
 
     def _git(self, args: list[str]) -> str | None:
-        try:
-            result = run_process(["git", *args], cwd=self._root, timeout=120)
-        except CommandNotFoundError:
-            return None
-        return result.output if result.ok else None
+        return git_command(args, self._root)
 
     def _batch(self) -> dict[str, int]:
         folders = [path for path in self._relpaths if path not in ("", ".")]

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from poetflow.process import CommandNotFoundError, run_process
+from poetflow.git import git_command
 from poetflow.workspace import Package
 
 __all__ = ["SourceFile", "SourceTree"]
@@ -46,25 +46,13 @@ class SourceTree:
             return self._ignored
 
     def _ask_git(self) -> tuple[frozenset[str], tuple[str, ...]]:
-        try:
-            result = run_process(
-                [
-                    "git",
-                    "ls-files",
-                    "--others",
-                    "--ignored",
-                    "--exclude-standard",
-                    "--directory",
-                    "-z",
-                ],
-                cwd=self._root,
-                timeout=120,
-            )
-        except CommandNotFoundError:
+        output = git_command(
+            ["ls-files", "--others", "--ignored", "--exclude-standard", "--directory", "-z"],
+            self._root,
+        )
+        if output is None:  # no git, or not a git work tree: nothing is ignored
             return frozenset(), ()
-        if not result.ok:  # not a git work tree: nothing is ignored
-            return frozenset(), ()
-        entries = [entry for entry in result.output.split("\0") if entry]
+        entries = [entry for entry in output.split("\0") if entry]
         files = frozenset(entry for entry in entries if not entry.endswith("/"))
         dirs = tuple(entry for entry in entries if entry.endswith("/"))
         return files, dirs

@@ -8,31 +8,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from poetflow.errors import ConfigError
+from poetflow.changelog.settings import BREAKING
 from poetflow.versioning.history import PackageCommit, PackageHistory
-from poetflow.workspace import Workspace
 
 __all__ = [
-    "DEFAULT_SECTIONS",
     "ChangelogEntry",
     "ChangelogRelease",
     "ChangelogSection",
     "PackageChangelog",
     "build_release",
-    "changelog_sections",
     "commit_url_base",
 ]
 
-BREAKING = "breaking"
-# Section order as shown; types not listed are left out. Breaking changes always come first.
-DEFAULT_SECTIONS: Mapping[str, str] = {
-    BREAKING: "Breaking changes",
-    "feat": "Features",
-    "fix": "Bug fixes",
-    "perf": "Performance",
-    "revert": "Reverts",
-    "docs": "Documentation",
-}
 DEPENDENCIES_ONLY = "No notable changes of its own (maintenance or dependency updates)."
 
 
@@ -52,7 +39,7 @@ class ChangelogEntry:
     def short_hash(self) -> str:
         return self.hash[:7]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "type": self.type,
             "scope": self.scope,
@@ -88,7 +75,7 @@ class ChangelogRelease:
             return "Unreleased"
         return f"{self.version} ({self.date})" if self.date else self.version
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "version": self.version,
             "tag": self.tag,
@@ -99,7 +86,7 @@ class ChangelogRelease:
                 {
                     "id": section.id,
                     "title": section.title,
-                    "entries": [entry.to_json() for entry in section.entries],
+                    "entries": [entry.to_dict() for entry in section.entries],
                 }
                 for section in self.sections
             ],
@@ -126,29 +113,13 @@ class PackageChangelog:
     path: str
     releases: tuple[ChangelogRelease, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "schema": "poetflow-changelog/1",
             "package": self.package,
             "path": self.path,
-            "releases": [release.to_json() for release in self.releases],
+            "releases": [release.to_dict() for release in self.releases],
         }
-
-
-def changelog_sections(workspace: Workspace) -> Mapping[str, str]:
-    """``[tool.poetflow.changelog] sections = { feat = "Features", ... }`` or the default."""
-    raw = workspace.config.section("changelog").get("sections")
-    if raw is None:
-        return DEFAULT_SECTIONS
-    if not isinstance(raw, Mapping) or not all(isinstance(v, str) for v in raw.values()):
-        raise ConfigError(
-            f"{workspace.config.source}: tool.poetflow.changelog.sections must be a table of "
-            "commit type = section title.",
-            hint='For example sections = { breaking = "Breaking changes", feat = "Features" }.',
-        )
-    sections = {str(key).lower(): str(value) for key, value in raw.items()}
-    sections.setdefault(BREAKING, DEFAULT_SECTIONS[BREAKING])
-    return {BREAKING: sections.pop(BREAKING), **sections}
 
 
 _REMOTE_RE = re.compile(

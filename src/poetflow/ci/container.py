@@ -21,35 +21,13 @@ from poetflow.ci.environment import CiEnvironment, detect_environment
 from poetflow.ci.inputs import InputError, Invocation, invocation_from_env
 from poetflow.errors import EXIT_BAD_INPUT, EXIT_FAILED, PoetFlowError
 
-__all__ = ["credential_variables", "prepare_container_environment", "run_container"]
+__all__ = ["prepare_container_environment", "run_container"]
 
 logger = logging.getLogger(__name__)
 
-_CREDENTIAL_NAME = re.compile(
-    r"^(POETFLOW_TOKEN|POETFLOW_REPOSITORY_\w+?_(TOKEN|PASSWORD)|POETRY_PYPI_TOKEN_\w+?"
-    r"|POETRY_HTTP_BASIC_\w+?_PASSWORD)(_FILE)?$"
-)
 # What the CLI prints for errors: our log format and click's usage errors.
 _ERROR_LINE = re.compile(r"^(?:error|Error): (?P<message>.+)$")
 _PYPROJECT_PATH = re.compile(r"(?P<path>(?:/|\.{0,2}/?)[\w./@+-]*pyproject\.toml)")
-
-
-def credential_variables(env: Mapping[str, str]) -> list[str]:
-    """The secret values the environment holds for PoetFlow (``*_FILE`` ones read)."""
-    secrets = []
-    for key, value in env.items():
-        match = _CREDENTIAL_NAME.match(key)
-        if not match or not value:
-            continue
-        secret = value
-        if match.group(3):
-            try:
-                secret = Path(value).read_text(encoding="utf-8").strip()
-            except OSError:
-                continue
-        if secret:
-            secrets.append(secret)
-    return secrets
 
 
 def prepare_container_environment(env: MutableMapping[str, str]) -> None:
@@ -65,16 +43,12 @@ def prepare_container_environment(env: MutableMapping[str, str]) -> None:
         fallback = Path("/tmp") / f"poetflow-home-{os.getuid()}"
         fallback.mkdir(mode=0o700, exist_ok=True)
         env["HOME"] = str(fallback)
-    from poetflow.process import run_process
+    from poetflow.git import git_command
 
     cwd = Path(env["HOME"])
-    trusted = run_process(
-        ["git", "config", "--global", "--get-all", "safe.directory"], cwd=cwd, env=dict(env)
-    )
-    if "*" not in trusted.output.split():
-        run_process(
-            ["git", "config", "--global", "--add", "safe.directory", "*"], cwd=cwd, env=dict(env)
-        )
+    trusted = git_command(["config", "--global", "--get-all", "safe.directory"], cwd, env=env)
+    if "*" not in (trusted or "").split():
+        git_command(["config", "--global", "--add", "safe.directory", "*"], cwd, env=env)
 
 
 class _ErrorCollector:
@@ -188,11 +162,9 @@ def run_container(
     if invocation.passthrough:
         sys.stdout.flush()
         os.execvp(invocation.argv[0], list(invocation.argv))
-    from poetflow.masking import register_secret
+    from poetflow.masking import register_environment_secrets
 
-    secrets = credential_variables(environ)
-    for secret in secrets:
-        register_secret(secret)
+    secrets = register_environment_secrets(environ)
     if ci.kind == "github" and secrets:
         from poetflow.ci.github import add_mask_commands
 

@@ -12,7 +12,9 @@ import typer
 
 from poetflow.cli.options import (
     AllOption,
+    OtelOption,
     PackageOption,
+    ReportDirOption,
     SinceOption,
     current_options,
     examples,
@@ -27,7 +29,7 @@ from poetflow.cli.output import (
 from poetflow.errors import StepFailedError
 
 if TYPE_CHECKING:
-    from poetflow.build import BuildEvent, BuildReport, PackageBuild
+    from poetflow.build.results import BuildEvent, BuildReport, PackageBuild
     from poetflow.workspace import Workspace
 
 __all__ = ["register"]
@@ -192,10 +194,15 @@ def build(
     jobs: JobsOption = None,
     force: ForceOption = False,
     builder: BuilderOption = "core",
+    report_dir: ReportDirOption = None,
+    otel: OtelOption = None,
 ) -> None:
     """Build an sdist and a wheel into each package's dist/, dependencies first, with
     internal path dependencies pinned to versions; skip what is up to date."""
-    from poetflow.build import BuildOptions, build_packages
+    from poetflow.build.results import BuildOptions, BuildReport
+    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.pipeline.runner import RunOptions
+    from poetflow.pipeline.stages.build import BuildStage
 
     if builder not in _BUILDERS:
         raise typer.BadParameter(
@@ -210,8 +217,23 @@ def build(
         builder="poetry" if builder == "poetry" else "core",
     )
     show_progress = not options.json and sys.stderr.isatty()
+    run_options = RunOptions(
+        dry_run=options.dry_run,
+        jobs=jobs or 2,
+        report_dir=report_dir,
+        telemetry_endpoint=otel,
+    )
     with _progress(show_progress) as on_event:
-        report = build_packages(workspace, selected, build_options, on_event)
+        result, _ctx = run_command(
+            "build", [BuildStage(build_options, on_event)], workspace, selected, run_options
+        )
+    stage = result.outcomes[0]
+    engine_report = stage.report if isinstance(stage.report, BuildReport) else None
+    ok = engine_report.ok if engine_report is not None else stage.status != "failed"
+    finish_command("build", result, workspace, exit_code=0 if ok else 1, options=run_options)
+    if engine_report is None and not ok:  # the engine itself crashed
+        raise StepFailedError(stage.summary)
+    report = engine_report or BuildReport((), 0.0, dry_run=options.dry_run)
     if options.json:
         print_json(report_json(workspace, report))
     else:
@@ -235,10 +257,10 @@ def build(
             print_text("No packages selected: nothing to build.")
     if not report.ok:
         failed = report.failed
-        for result in failed:
-            logger.error("%s failed to build: %s", result.name, result.error)
+        for item in failed:
+            logger.error("%s failed to build: %s", item.name, item.error)
         blocked = [p.name for p in report.packages if p.status == "blocked"]
-        names = ", ".join(result.name for result in failed)
+        names = ", ".join(item.name for item in failed)
         detail = f" ({', '.join(blocked)} blocked)" if blocked else ""
         raise StepFailedError(f"Build failed for {names}{detail}.")
 

@@ -8,7 +8,9 @@ import typer
 
 from poetflow.cli.options import (
     AllOption,
+    OtelOption,
     PackageOption,
+    ReportDirOption,
     SinceOption,
     current_options,
     examples,
@@ -19,7 +21,7 @@ from poetflow.cli.output import (
     print_text,
     selected_from_options,
 )
-from poetflow.errors import UsageError
+from poetflow.errors import StepFailedError, UsageError
 
 __all__ = ["register"]
 
@@ -50,9 +52,19 @@ def changelog(
     all_: AllOption = False,
     package: PackageOption = None,
     since: SinceOption = None,
+    report_dir: ReportDirOption = None,
+    otel: OtelOption = None,
 ) -> None:
     """Write changelogs from conventional commits; hand-written text around them stays."""
-    from poetflow.changelog import write_changelogs
+    from poetflow.changelog.engine import ChangelogResult, write_changelogs
+    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.pipeline.runner import (
+        CallStage,
+        PackageOutcome,
+        RunContext,
+        RunOptions,
+        StageOutcome,
+    )
 
     options = current_options()
     formats = [item.lower() for item in format_ or []]
@@ -60,14 +72,38 @@ def changelog(
         if item not in ("markdown", "json"):
             raise UsageError(f"Unknown changelog format {item!r}.", hint="Use markdown or json.")
     workspace, selected = selected_from_options(options.root, all_, package, since)
-    result = write_changelogs(
-        workspace,
-        selected,
-        formats=formats or None,  # type: ignore[arg-type]
-        dry_run=options.dry_run,
+
+    def write(ctx: RunContext) -> StageOutcome:
+        written = write_changelogs(
+            ctx.workspace,
+            ctx.selected,
+            formats=formats or None,  # type: ignore[arg-type]
+            dry_run=ctx.dry_run,
+        )
+        files = {path.resolve() for path in written.files}
+        packages = {
+            p.name: PackageOutcome(
+                "written" if any(f.is_relative_to(p.path.resolve()) for f in files) else "current"
+            )
+            for p in ctx.selected
+        }
+        summary = f"{len(written.files)} files" if written.files else "up to date"
+        return StageOutcome("changelog", "succeeded", summary, packages, report=written)
+
+    run_options = RunOptions(
+        dry_run=options.dry_run, report_dir=report_dir, telemetry_endpoint=otel
     )
+    outcome, _ctx = run_command(
+        "changelog", [CallStage("changelog", write)], workspace, selected, run_options
+    )
+    finish_command(
+        "changelog", outcome, workspace, exit_code=1 if outcome.failed else 0, options=run_options
+    )
+    result = outcome.outcomes[0].report
+    if not isinstance(result, ChangelogResult):
+        raise StepFailedError(outcome.outcomes[0].summary)
     if options.json:
-        print_json(result.to_json())
+        print_json(result.to_dict())
         return
     if not result.files:
         print_text("changelogs are up to date")

@@ -8,6 +8,7 @@ import typer
 
 from poetflow.cli.options import current_options, examples, with_global_options
 from poetflow.cli.output import print_json, print_table, print_text
+from poetflow.errors import EXIT_BAD_INPUT
 
 __all__ = ["register"]
 
@@ -35,14 +36,15 @@ def doctor() -> None:
     Checks a shallow git history, tags that do not follow tag-format, lock files out of
     date with their pyproject.toml, path dependencies to missing folders, runtime cycles,
     missing credentials for the configured repository, Poetry missing or too old, and
-    uncommitted changes. Exits 1 when anything blocks a release.
+    uncommitted changes. Exits 1 when anything blocks a release, 2 when the configuration
+    itself is invalid (every other command refuses it too).
     """
     from poetflow.doctor import run_doctor
 
     options = current_options()
     report = run_doctor(_root(options.root))
     if options.json:
-        print_json(report.as_dict())
+        print_json(report.to_dict())
     elif report.findings:
         print_table(
             f"poetflow doctor: {len(report.blocking)} blocking, "
@@ -55,6 +57,8 @@ def doctor() -> None:
         )
     else:
         print_text(f"poetflow doctor: all {len(report.checks)} checks passed in {report.root}.")
+    if any(f.check == "config" and f.severity == "blocker" for f in report.findings):
+        raise typer.Exit(EXIT_BAD_INPUT)
     if not report.ok:
         raise typer.Exit(1)
 

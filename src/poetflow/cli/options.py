@@ -18,7 +18,9 @@ from poetflow.selection import Selection
 __all__ = [
     "AllOption",
     "GlobalOptions",
+    "OtelOption",
     "PackageOption",
+    "ReportDirOption",
     "SinceOption",
     "current_options",
     "examples",
@@ -115,6 +117,26 @@ RepositoryUrlOption = Annotated[
         "--repository-url",
         envvar="POETFLOW_REPOSITORY_URL",
         help="Upload URL of an index not configured by name.",
+        show_default=False,
+    ),
+]
+
+ReportDirOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--report-dir",
+        envvar="POETFLOW_REPORT_DIR",
+        help="Where poetflow-report.json and its Markdown summary go (also JUnit XML for "
+        "run). Default: .poetflow",
+        show_default=False,
+    ),
+]
+OtelOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--otel",
+        envvar="POETFLOW_OTEL",
+        help="OTLP/HTTP endpoint for metrics and traces (else the OTEL_* variables).",
         show_default=False,
     ),
 ]

@@ -11,7 +11,9 @@ import typer
 
 from poetflow.cli.options import (
     AllOption,
+    OtelOption,
     PackageOption,
+    ReportDirOption,
     RepositoryOption,
     RepositoryUrlOption,
     SinceOption,
@@ -24,9 +26,10 @@ from poetflow.cli.output import (
     print_table,
     selected_from_options,
 )
+from poetflow.errors import StepFailedError
 
 if TYPE_CHECKING:
-    from poetflow.publish import PublishEvent, PublishReport
+    from poetflow.publish.results import PublishEvent, PublishReport
 
 __all__ = ["register"]
 
@@ -126,14 +129,18 @@ def publish(
     build: BuildOption = True,
     sign: SignOption = None,
     publisher: PublisherOption = None,
+    report_dir: ReportDirOption = None,
+    otel: OtelOption = None,
 ) -> None:
     """Upload each package's sdist and wheel, skipping files already on the index."""
-    from poetflow.errors import StepFailedError
-    from poetflow.publish import PublishOptions, publish_packages
-    from poetflow.publish.credentials import register_credential_secrets
+    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.masking import register_environment_secrets
+    from poetflow.pipeline.runner import RunOptions
+    from poetflow.pipeline.stages.publish import PublishStage
+    from poetflow.publish.results import PublishOptions, PublishReport
 
     # Before anything can print: every credential in the environment is a secret.
-    register_credential_secrets(os.environ)
+    register_environment_secrets(os.environ)
     announced: set[str] = set()
     _announce_masks(announced)
     options = current_options()
@@ -148,7 +155,21 @@ def publish(
         sign=sign,
         publisher=publisher,
     )
-    report = publish_packages(workspace, selected, publish_options, on_event=_log_event)
+    run_options = RunOptions(
+        dry_run=options.dry_run, jobs=jobs, report_dir=report_dir, telemetry_endpoint=otel
+    )
+    result, _ctx = run_command(
+        "publish", [PublishStage(publish_options, _log_event)], workspace, selected, run_options
+    )
+    stage = result.outcomes[0]
+    report = stage.report if isinstance(stage.report, PublishReport) else None
+    ok = report.ok if report is not None else stage.status != "failed"
+    finish_command("publish", result, workspace, exit_code=0 if ok else 1, options=run_options)
+    if report is None:
+        if not ok:  # the engine itself crashed
+            raise StepFailedError(stage.summary)
+        logger.warning("No packages selected: nothing to publish.")
+        return
     _announce_masks(announced)  # tokens minted by trusted publishing
     if options.json:
         print_json(report.to_dict())

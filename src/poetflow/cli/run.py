@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from poetflow.cli.options import (
     AllOption,
+    OtelOption,
     PackageOption,
+    ReportDirOption,
     RepositoryOption,
     RepositoryUrlOption,
     SinceOption,
@@ -21,10 +21,6 @@ from poetflow.cli.options import (
 )
 from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
 from poetflow.errors import StepFailedError
-
-if TYPE_CHECKING:
-    from poetflow.ci.environment import CiEnvironment
-    from poetflow.report import RunReport
 
 __all__ = ["register"]
 
@@ -102,14 +98,7 @@ def run(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", envvar="POETFLOW_JOBS", min=1, help="Parallel jobs.")
     ] = 2,
-    report_dir: Annotated[
-        Path,
-        typer.Option(
-            "--report-dir",
-            envvar="POETFLOW_REPORT_DIR",
-            help="Where poetflow-report.json, the Markdown summary and JUnit XML go.",
-        ),
-    ] = Path(".poetflow"),
+    report_dir: ReportDirOption = None,
     allow_dirty: Annotated[
         bool,
         typer.Option(
@@ -120,14 +109,7 @@ def run(
             "allow-dirty.",
         ),
     ] = False,
-    otel: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(
-            "--otel",
-            help="OTLP/HTTP endpoint for metrics and traces (else OTEL_* variables).",
-            show_default=False,
-        ),
-    ] = None,
+    otel: OtelOption = None,
 ) -> None:
     """Run the release pipeline: test, version, changelog, build, sign, commit/tag, publish.
 
@@ -135,18 +117,16 @@ def run(
     (and their dependents) are released. A rerun after a failure picks up where it stopped:
     versions written by a failed run are restored, and publish skips what is there.
     """
-    from poetflow.ci.environment import detect_environment
-    from poetflow.pipeline.release import RunOptions, run_pipeline
-    from poetflow.report import build_run_report, write_report
+    from poetflow.cli.reporting import finish_command, report_directory
+    from poetflow.pipeline.engine import RunOptions, run_pipeline
 
     options = current_options()
     workspace = workspace_from_options(options.root)
-    directory = report_dir if report_dir.is_absolute() else Path.cwd() / report_dir
     if test_env is not None and test_env not in ("poetry", "shared", "current"):
         raise typer.BadParameter(
             f"{test_env!r} is not poetry, shared or current.", param_hint="--env"
         )
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = report_directory(report_dir)
 
     def progress(event: str, name: str, outcome: object) -> None:
         if options.json:
@@ -158,48 +138,35 @@ def run(
                 f"    {name}: {getattr(outcome, 'status', '')} {getattr(outcome, 'summary', '')}"
             )
 
-    outcome = run_pipeline(
-        workspace,
-        make_selection(all_, package, since),
-        RunOptions(
-            stages=_split(stages),
-            skip=_split(skip) or (),
-            dry_run=options.dry_run,
-            sign=sign,
-            push=push,
-            repository=repository,
-            repository_url=repository_url,
-            test_env=test_env,
-            jobs=jobs,
-            report_dir=directory,
-            telemetry_endpoint=otel,
-            allow_dirty=allow_dirty,
-        ),
-        on_stage=progress,
-    )
-    ci = detect_environment(os.environ)
-    involved = {name for stage in outcome.result.outcomes for name in stage.packages}
-    involved |= set(outcome.selected)
-    failed = outcome.result.failed_stage
-    junit = [
-        Path(str(stage.data["junit"]))
-        for stage in outcome.result.outcomes
-        if stage.name == "test" and stage.data.get("junit")
-    ]
-    report = build_run_report(
-        "poetflow run",
-        outcome.result,
-        [p for p in outcome.workspace.packages if p.name in involved],
-        root=outcome.workspace.root,
-        exit_code=1 if failed else 0,
-        versions_before=outcome.versions_before,
+    run_options = RunOptions(
+        stages=_split(stages),
+        skip=_split(skip) or (),
         dry_run=options.dry_run,
-        ci=ci.report_fields(),
-        junit=junit,
+        sign=sign,
+        push=push,
+        repository=repository,
+        repository_url=repository_url,
+        test_env=test_env,
+        jobs=jobs,
+        report_dir=directory,
+        telemetry_endpoint=otel,
+        allow_dirty=allow_dirty,
     )
-    path = write_report(report, directory)
+    outcome = run_pipeline(
+        workspace, make_selection(all_, package, since), run_options, on_stage=progress
+    )
+    failed = outcome.result.failed_stage
+    report, path = finish_command(
+        "run",
+        outcome.result,
+        outcome.workspace,
+        exit_code=1 if failed else 0,
+        options=run_options,
+        names=outcome.selected,
+        versions_before=outcome.versions_before,
+    )
     if options.json:
-        print_json({**report.to_dict(), "report_file": str(path)})
+        print_json({**report.to_dict(), "report_file": str(path) if path else None})
     else:
         rows = [
             [
@@ -216,37 +183,20 @@ def run(
         print_table(
             "poetflow run", ["package", "version", "stages", "artifacts", "published"], rows
         )
-        print_text(f"report: {path}")
-    _hand_to_ci(ci, report, path)
+        if path is not None:
+            print_text(f"report: {path}")
     if failed is not None:
         details = [
             f"{name}: {entry.detail}" for name, entry in failed.packages.items() if entry.failed
         ]
-        outputs = [
-            str(entry.data.get("output"))
-            for entry in failed.packages.values()
-            if entry.failed and entry.data.get("output")
-        ]
-        for text in outputs:
-            print_text(text)
+        for entry in failed.packages.values():
+            if entry.failed and entry.facts.output:
+                print_text(entry.facts.output)
         raise StepFailedError(
             f"The {failed.name} stage failed: {failed.summary}."
             + (f" ({'; '.join(details)})" if details else ""),
             hint="Fix it and run again: the pipeline resumes where it stopped.",
         )
-
-
-def _hand_to_ci(ci: CiEnvironment, report: RunReport, path: Path) -> None:
-    """Outside the container (which does this itself), write GitHub outputs and summary."""
-    if os.environ.get("POETFLOW_ENTRYPOINT") == "1" or ci.kind != "github":
-        return
-    from poetflow.ci.github import append_summary, write_outputs
-    from poetflow.report import ci_outputs, render_markdown
-
-    if ci.summary_file is not None:
-        append_summary(ci.summary_file, render_markdown(report))
-    if ci.output_file is not None:
-        write_outputs(ci.output_file, ci_outputs(report, path))
 
 
 def register(app: typer.Typer) -> None:

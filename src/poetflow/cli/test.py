@@ -10,7 +10,9 @@ import typer
 
 from poetflow.cli.options import (
     AllOption,
+    OtelOption,
     PackageOption,
+    ReportDirOption,
     SinceOption,
     current_options,
     examples,
@@ -22,9 +24,11 @@ from poetflow.cli.output import (
     print_text,
     selected_from_options,
 )
+from poetflow.errors import StepFailedError
 
 if TYPE_CHECKING:
-    from poetflow.qa import PackageReport, TestEvent, TestReport
+    from poetflow.qa.engine import TestEvent
+    from poetflow.qa.results import PackageReport, TestReport
 
 __all__ = ["register"]
 
@@ -138,10 +142,16 @@ def qa_command(
     fail_fast: FailFastOption = False,
     junit_xml: JunitOption = None,
     verbose: VerboseOption = False,
+    report_dir: ReportDirOption = None,
+    otel: OtelOption = None,
 ) -> None:
     """Run each package's QA commands (tests, linters, type checkers) in its environment,
     dependencies first; exit 1 when any fails, 2 on bad configuration."""
-    from poetflow.qa import TestOptions, plan_tests, run_tests
+    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.pipeline.runner import RunOptions
+    from poetflow.pipeline.stages.test import TestStage
+    from poetflow.qa.engine import TestOptions
+    from poetflow.qa.results import TestReport
 
     if env is not None and env not in _ENVS:
         raise typer.BadParameter(f"{env!r} is not one of {', '.join(_ENVS)}.", param_hint="--env")
@@ -158,31 +168,6 @@ def qa_command(
         fail_fast=fail_fast,
         junit_xml=junit_xml.resolve() if junit_xml else None,
     )
-    if options.dry_run:
-        # Locking, installing and running tests all write; a dry run only shows the plan.
-        planned = plan_tests(workspace, selected, test_options)
-        if options.json:
-            print_json(
-                {
-                    "dry_run": True,
-                    "packages": [
-                        {
-                            "name": p.name,
-                            "env": p.env,
-                            "environment": p.environment,
-                            "commands": list(p.commands),
-                        }
-                        for p in planned
-                    ],
-                }
-            )
-            return
-        print_table(
-            f"poetflow test --dry-run: {len(planned)} packages, in this order",
-            ["package", "env", "environment", "commands"],
-            [[p.name, p.env, p.environment, "; ".join(p.commands)] for p in planned],
-        )
-        return
 
     def on_event(event: TestEvent) -> None:
         if event.kind == "started":
@@ -190,7 +175,22 @@ def qa_command(
         elif event.report is not None and not options.json:
             _show_package(event.report, verbose)
 
-    report = run_tests(workspace, selected, test_options, on_event)
+    run_options = RunOptions(
+        dry_run=options.dry_run, jobs=jobs, report_dir=report_dir, telemetry_endpoint=otel
+    )
+    result, _ctx = run_command(
+        "test", [TestStage(test_options, on_event)], workspace, selected, run_options
+    )
+    stage = result.outcomes[0]
+    report = stage.report if isinstance(stage.report, TestReport) else None
+    if options.dry_run:
+        finish_command("test", result, workspace, exit_code=0, options=run_options)
+        _show_plan(stage.report, options.json)
+        return
+    exit_code = report.exit_code if report is not None else 1
+    finish_command("test", result, workspace, exit_code=exit_code, options=run_options)
+    if report is None:  # the engine itself crashed
+        raise StepFailedError(stage.summary)
     if options.json:
         print_json(report.to_dict())
     else:
@@ -206,6 +206,36 @@ def qa_command(
         logger.error("%s", failures)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+def _show_plan(planned: object, as_json: bool) -> None:
+    """``--dry-run``: the packages in the order they would start, environments, commands."""
+    from poetflow.qa.engine import PlannedPackage
+
+    packages = (
+        [p for p in planned if isinstance(p, PlannedPackage)] if isinstance(planned, tuple) else []
+    )
+    if as_json:
+        print_json(
+            {
+                "dry_run": True,
+                "packages": [
+                    {
+                        "name": p.name,
+                        "env": p.env,
+                        "environment": p.environment,
+                        "commands": list(p.commands),
+                    }
+                    for p in packages
+                ],
+            }
+        )
+        return
+    print_table(
+        f"poetflow test --dry-run: {len(packages)} packages, in this order",
+        ["package", "env", "environment", "commands"],
+        [[p.name, p.env, p.environment, "; ".join(p.commands)] for p in packages],
+    )
 
 
 def register(app: typer.Typer) -> None:

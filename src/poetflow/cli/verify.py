@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -22,7 +21,7 @@ from poetflow.cli.options import (
 from poetflow.cli.output import print_json, print_table, print_text
 
 if TYPE_CHECKING:
-    from poetflow.signing import SigningOptions
+    from poetflow.signing import SigningOptions, SigningSettings
 
 __all__ = ["register"]
 
@@ -113,17 +112,18 @@ OfflineOption = Annotated[
 ]
 
 
-def _section_and_root() -> tuple[Mapping[str, Any], Path | None, Any]:
+def _section_and_root() -> tuple[SigningSettings, Path | None, Any]:
     """``[tool.poetflow.signing]``, the root and the workspace, when there is a workspace."""
     from poetflow.errors import WorkspaceNotFoundError
+    from poetflow.signing import SigningSettings
     from poetflow.workspace import find_root, load_workspace
 
     options = current_options()
     try:
         workspace = load_workspace(find_root(Path.cwd(), options.root))
     except WorkspaceNotFoundError:
-        return {}, None, None
-    return workspace.config.section("signing"), workspace.root, workspace
+        return SigningSettings(), None, None
+    return workspace.config.signing, workspace.root, workspace
 
 
 def _artifacts(
@@ -134,8 +134,8 @@ def _artifacts(
     since: str | None,
 ) -> list[Path]:
     """The explicit files, else every selected package's sdist and wheels in dist/."""
+    from poetflow.distributions import find_distributions
     from poetflow.errors import SigningSetupError, UsageError
-    from poetflow.publish.distributions import find_distributions
     from poetflow.selection import select_packages
 
     if artifacts:
@@ -180,7 +180,7 @@ def _shown(path: Path) -> str:
 
 
 def _options(
-    section: Mapping[str, Any],
+    section: SigningSettings,
     root: Path | None,
     trust_config: Path | None,
     staging: bool | None,
@@ -285,8 +285,8 @@ def verify(
     options = current_options()
     section, root, workspace = _section_and_root()
     signing = _options(section, root, trust_config, staging, offline=offline)
-    expected_identity = identity or _text(section.get("identity"))
-    expected_issuer = issuer or _text(section.get("issuer"))
+    expected_identity = identity or section.identity or ""
+    expected_issuer = issuer or section.issuer or ""
     paths = _artifacts(workspace, artifacts, all_, package, since)
     results = verify_artifacts(paths, expected_identity, expected_issuer, signing)
     if options.json:
@@ -333,10 +333,6 @@ def verify(
             + ".",
             hint="Do not install or publish them; re-sign only after finding out why.",
         )
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def register(app: typer.Typer) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from poetflow.cli.options import (
     AllOption,
+    OtelOption,
     PackageOption,
+    ReportDirOption,
     SinceOption,
     current_options,
     examples,
@@ -20,10 +23,12 @@ from poetflow.cli.output import (
     print_text,
     selected_from_options,
 )
+from poetflow.errors import StepFailedError
 
 if TYPE_CHECKING:
     from poetflow.cli.options import GlobalOptions
-    from poetflow.versioning import VersionPlan, VersionResult
+    from poetflow.versioning.plan import VersionPlan
+    from poetflow.versioning.release import VersionResult
     from poetflow.workspace import Workspace
 
 __all__ = ["register"]
@@ -72,25 +77,70 @@ def _apply_and_report(
     tag: bool,
     push: bool,
     options: GlobalOptions,
+    report_dir: Path | None,
+    otel: str | None,
 ) -> None:
-    """Write the plan (bump and set share this) and print what was done."""
-    from poetflow.versioning import apply_plan
-
-    result = apply_plan(
-        workspace,
-        plan,
-        changelog=changelog,
-        commit=commit,
-        tag=tag,
-        push=push,
-        dry_run=options.dry_run,
+    """Write the plan (bump and set share this), report it and print what was done."""
+    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.pipeline.runner import (
+        CallStage,
+        PackageFacts,
+        PackageOutcome,
+        RunContext,
+        RunOptions,
+        StageOutcome,
     )
-    _report(result, options.json)
+    from poetflow.versioning.release import VersionResult, apply_plan
+    from poetflow.workspace import load_workspace
+
+    def write(ctx: RunContext) -> StageOutcome:
+        result = apply_plan(
+            ctx.workspace,
+            plan,
+            changelog=changelog,
+            commit=commit,
+            tag=tag,
+            push=push,
+            dry_run=options.dry_run,
+        )
+        packages = {
+            entry.name: PackageOutcome(
+                "bumped" if entry.changed else "constraints",
+                f"{entry.current} -> {entry.next}" if entry.changed else "",
+                facts=PackageFacts(version=entry.next, reasons=entry.reasons),
+            )
+            for entry in plan.touched
+        }
+        summary = ", ".join(f"{e.name} {e.current} -> {e.next}" for e in plan.releases)
+        return StageOutcome(
+            "version", "succeeded", summary or "nothing to release", packages, report=result
+        )
+
+    run_options = RunOptions(
+        dry_run=options.dry_run, report_dir=report_dir, telemetry_endpoint=otel
+    )
+    before = {p.name: p.version for p in workspace.packages}
+    outcome, _ctx = run_command(
+        "version", [CallStage("version", write)], workspace, [], run_options
+    )
+    stage = outcome.outcomes[0]
+    after = workspace if options.dry_run else load_workspace(workspace.root)
+    finish_command(
+        "version",
+        outcome,
+        after,
+        exit_code=1 if outcome.failed else 0,
+        options=run_options,
+        versions_before=before,
+    )
+    if not isinstance(stage.report, VersionResult):
+        raise StepFailedError(stage.summary)
+    _report(stage.report, options.json)
 
 
 def _report(result: VersionResult, json_output: bool) -> None:
     if json_output:
-        print_json(result.to_json())
+        print_json(result.to_dict())
         return
     plan = result.plan
     if not plan.releases:
@@ -135,15 +185,25 @@ def bump(
     all_: AllOption = False,
     package: PackageOption = None,
     since: SinceOption = None,
+    report_dir: ReportDirOption = None,
+    otel: OtelOption = None,
 ) -> None:
     """Compute and write the next versions of the selected packages."""
-    from poetflow.versioning import plan_versions
+    from poetflow.versioning.plan import plan_versions
 
     options = current_options()
     workspace, selected = selected_from_options(options.root, all_, package, since)
     plan = plan_versions(workspace, selected, bump=level.lower(), pre=pre)
     _apply_and_report(
-        workspace, plan, changelog=changelog, commit=commit, tag=tag, push=push, options=options
+        workspace,
+        plan,
+        changelog=changelog,
+        commit=commit,
+        tag=tag,
+        push=push,
+        options=options,
+        report_dir=report_dir,
+        otel=otel,
     )
 
 
@@ -160,15 +220,25 @@ def set_(
     all_: AllOption = False,
     package: PackageOption = None,
     since: SinceOption = None,
+    report_dir: ReportDirOption = None,
+    otel: OtelOption = None,
 ) -> None:
     """Set the version of the selected packages (all by default) to VERSION."""
-    from poetflow.versioning import plan_set_version
+    from poetflow.versioning.plan import plan_set_version
 
     options = current_options()
     workspace, selected = selected_from_options(options.root, all_, package, since)
     plan = plan_set_version(workspace, selected, new_version, allow_downgrade=allow_downgrade)
     _apply_and_report(
-        workspace, plan, changelog=changelog, commit=commit, tag=tag, push=push, options=options
+        workspace,
+        plan,
+        changelog=changelog,
+        commit=commit,
+        tag=tag,
+        push=push,
+        options=options,
+        report_dir=report_dir,
+        otel=otel,
     )
 
 

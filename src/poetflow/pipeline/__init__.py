@@ -1,21 +1,5 @@
-"""The release pipeline: stages run in order, local and reversible ones before uploads."""
+"""The release pipeline: stages run in order, local and reversible ones before uploads.
 
-from __future__ import annotations
-
-from poetflow.pipeline.runner import (
-    PackageOutcome,
-    PipelineResult,
-    RunContext,
-    Stage,
-    StageOutcome,
-    run_stages,
-)
-
-__all__ = [
-    "PackageOutcome",
-    "PipelineResult",
-    "RunContext",
-    "Stage",
-    "StageOutcome",
-    "run_stages",
-]
+``registry``-like data lives in :mod:`poetflow.pipeline.stages` (cheap to import); the
+runner in :mod:`poetflow.pipeline.runner`; ``poetflow run`` in :mod:`poetflow.pipeline.engine`.
+"""

@@ -19,7 +19,7 @@ def make_plan(workspace: Workspace, selection: Selection) -> dict[str, Any]:
     Without a selection, the packages with commits since their last release and their
     dependents are planned, as ``run`` would.
     """
-    from poetflow.versioning import plan_versions
+    from poetflow.versioning.plan import plan_versions
 
     explicit = select_packages(workspace, selection)
     plan = plan_versions(workspace, explicit, "auto")

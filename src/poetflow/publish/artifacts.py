@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from poetflow.distributions import Distribution, find_distributions
 from poetflow.errors import PublishError, StepFailedError
-from poetflow.publish.distributions import Distribution, find_distributions
 from poetflow.workspace import Package, Workspace
 
 __all__ = ["build_distributions", "collect_distributions"]
@@ -39,35 +38,19 @@ def collect_distributions(
     return found
 
 
-def _build_api() -> tuple[Callable[..., Any], Callable[..., Any]] | None:
-    """The build engine's entry points, or None in an installation without them."""
-    import importlib
-
-    try:
-        module = importlib.import_module("poetflow.build")
-    except ImportError:
-        return None
-    build_packages = getattr(module, "build_packages", None)
-    build_options = getattr(module, "BuildOptions", None)
-    if build_packages is None or build_options is None:
-        return None
-    return build_packages, build_options
-
-
 def build_distributions(
     workspace: Workspace, packages: Sequence[Package], jobs: int, *, dry_run: bool = False
 ) -> dict[str, list[Distribution]]:
     """Build what is missing or stale, then publish exactly the files the build reports.
 
-    Without the build engine, fall back to what ``dist/`` holds. A failed build stops
-    the run before any upload (exit 1): nothing irreversible happens after a local failure.
-    In a dry run nothing is built: up-to-date packages give their files, stale ones none.
+    A failed build stops the run before any upload (exit 1): nothing irreversible happens
+    after a local failure. In a dry run nothing is built: up-to-date packages give their
+    files, stale ones none.
     """
-    api = _build_api()
-    if api is None:
-        return collect_distributions(packages, allow_missing=dry_run)
-    build_packages, build_options = api
-    report = build_packages(workspace, packages, build_options(jobs=jobs, dry_run=dry_run))
+    from poetflow.build.engine import build_packages
+    from poetflow.build.results import BuildOptions
+
+    report = build_packages(workspace, packages, BuildOptions(jobs=jobs, dry_run=dry_run))
     if not report.ok:
         failed = ", ".join(
             f"{item.name} ({item.error or item.status})"

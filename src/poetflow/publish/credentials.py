@@ -6,7 +6,6 @@ happens, so no log line, error, report or summary can show it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from poetflow.errors import MissingCredentialsError, PublishError
-from poetflow.masking import register_secret
+from poetflow.masking import register_environment_secrets, register_secret
 from poetflow.publish.repositories import Repository, env_key
 
 __all__ = [
@@ -22,21 +21,10 @@ __all__ = [
     "Credentials",
     "TrustedPublishing",
     "credential_variables",
-    "register_credential_secrets",
     "resolve_credentials",
 ]
 
 TOKEN_USERNAME = "__token__"
-
-# Every environment variable that can carry a secret for any repository.
-_SECRET_PREFIXES = ("POETFLOW_REPOSITORY_", "POETRY_PYPI_TOKEN_", "POETRY_HTTP_BASIC_")
-_SECRET_NAMES = (
-    "POETFLOW_TOKEN",
-    "POETFLOW_TOKEN_FILE",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-    "PYPI_ID_TOKEN",
-    "POETFLOW_ID_TOKEN",
-)
 
 
 @dataclass(frozen=True)
@@ -58,19 +46,6 @@ class TrustedPublishing:
 
     provider: Literal["github", "gitlab"]
     source: str
-
-
-def register_credential_secrets(env: Mapping[str, str]) -> None:
-    """Register every credential-like variable's value (and ``*_FILE`` content) as a secret."""
-    for key, value in env.items():
-        if not (key.startswith(_SECRET_PREFIXES) or key in _SECRET_NAMES):
-            continue
-        if key.endswith("_URL") and not key.endswith("REQUEST_URL"):
-            continue
-        if key.endswith("_FILE"):
-            with contextlib.suppress(OSError):
-                register_secret(Path(value).read_text(encoding="utf-8").strip())
-        register_secret(value)
 
 
 def _read(env: Mapping[str, str], name: str) -> str | None:
@@ -124,7 +99,7 @@ def resolve_credentials(
     """The first credentials found for ``repository``, most specific first; else trusted
     publishing when the CI offers an OIDC identity; else MissingCredentialsError (exit 2)."""
     env = os.environ if env is None else env
-    register_credential_secrets(env)
+    register_environment_secrets(env)
     key = env_key(repository.name)
     token = _read(env, f"POETFLOW_REPOSITORY_{key}_TOKEN")
     if token:

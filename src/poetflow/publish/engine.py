@@ -10,166 +10,39 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
 
+from poetflow.distributions import Distribution
 from poetflow.errors import PublishError
-from poetflow.hooks import HookFailedError
+from poetflow.hooks.running import HookFailedError
+from poetflow.hooks.stage import StageHooks
 from poetflow.index import IndexClient
 from poetflow.publish.artifacts import build_distributions, collect_distributions
 from poetflow.publish.credentials import Credentials, TrustedPublishing, resolve_credentials
-from poetflow.publish.distributions import Distribution
 from poetflow.publish.publishers import configured_publisher, load_publisher, publish_with_plugin
 from poetflow.publish.repositories import Repository, resolve_repository
-from poetflow.publish.retry import RetryPolicy
+from poetflow.publish.results import (
+    EventCallback,
+    FileResult,
+    FileStatus,
+    PackageResult,
+    PackageStatus,
+    PublishEvent,
+    PublishOptions,
+    PublishReport,
+)
 from poetflow.publish.uploader import Listing, Uploader, UploadFailure
-from poetflow.stages import StageHooks
 from poetflow.workspace import Package, Workspace
 
 __all__ = [
-    "FileResult",
-    "FileStatus",
-    "PackageResult",
-    "PublishEvent",
-    "PublishOptions",
-    "PublishReport",
     "PublishSession",
     "publish_package",
     "publish_packages",
 ]
 
 logger = logging.getLogger(__name__)
-
-FileStatus = Literal["uploaded", "skipped", "failed", "blocked", "would upload"]
-PackageStatus = Literal["published", "skipped", "failed", "blocked", "would publish"]
-
-
-@dataclass(frozen=True)
-class PublishOptions:
-    """How to publish. ``repository`` is a name (default: ``[tool.poetflow.publish]
-    repository`` or pypi); ``repository_url`` an ad-hoc upload URL instead. ``build``
-    builds what is missing or stale first; without it ``dist/`` is published as it is.
-    ``sign`` (None: ``[tool.poetflow.publish] sign``) signs every file with Sigstore before
-    any upload, and the PEP 740 attestations written beside the files go with them."""
-
-    repository: str | None = None
-    repository_url: str | None = None
-    dry_run: bool = False
-    jobs: int = 4
-    build: bool = True
-    sign: bool | None = None
-    timeout: float = 30.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    env: Mapping[str, str] | None = None
-    # A poetflow.publishers plugin name (None: [tool.poetflow.publish] publisher, else upload).
-    publisher: str | None = None
-
-
-@dataclass(frozen=True)
-class FileResult:
-    """What happened to one distribution file."""
-
-    package: str
-    version: str
-    filename: str
-    path: str
-    kind: str
-    status: FileStatus
-    sha256: str
-    size: int
-    duration: float
-    url: str
-    detail: str = ""
-    attempts: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "package": self.package,
-            "version": self.version,
-            "file": self.filename,
-            "path": self.path,
-            "kind": self.kind,
-            "status": self.status,
-            "sha256": self.sha256,
-            "size": self.size,
-            "duration": round(self.duration, 3),
-            "url": self.url,
-            "detail": self.detail,
-            "attempts": self.attempts,
-        }
-
-
-@dataclass(frozen=True)
-class PackageResult:
-    """What happened to one package: its files and one overall status."""
-
-    name: str
-    version: str
-    status: PackageStatus
-    files: tuple[FileResult, ...]
-    detail: str = ""
-    duration: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "status": self.status,
-            "detail": self.detail,
-            "duration": round(self.duration, 3),
-            "files": [item.to_dict() for item in self.files],
-        }
-
-
-@dataclass(frozen=True)
-class PublishReport:
-    """The outcome of one publish run, in publish order."""
-
-    repository: Repository
-    packages: tuple[PackageResult, ...]
-    dry_run: bool
-    duration: float
-    credentials_source: str
-
-    @property
-    def files(self) -> tuple[FileResult, ...]:
-        return tuple(item for package in self.packages for item in package.files)
-
-    @property
-    def ok(self) -> bool:
-        return all(package.status not in ("failed", "blocked") for package in self.packages)
-
-    def count(self, status: FileStatus) -> int:
-        return sum(1 for item in self.files if item.status == status)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "repository": {
-                "name": self.repository.name,
-                "url": self.repository.url,
-                "index_url": self.repository.index_url,
-            },
-            "credentials": self.credentials_source,
-            "dry_run": self.dry_run,
-            "ok": self.ok,
-            "duration": round(self.duration, 3),
-            "packages": [package.to_dict() for package in self.packages],
-        }
-
-
-@dataclass(frozen=True)
-class PublishEvent:
-    """Progress for reporters: a package started, a file finished, a package finished."""
-
-    kind: Literal["package-started", "file-finished", "package-finished"]
-    package: str
-    file: FileResult | None = None
-    result: PackageResult | None = None
-
-
-EventCallback = Callable[[PublishEvent], None]
 
 
 @dataclass
@@ -355,13 +228,7 @@ def _mint_if_trusted(
 def _wants_signing(workspace: Workspace, options: PublishOptions) -> bool:
     if options.sign is not None:
         return options.sign
-    configured = workspace.config.section("publish").get("sign", False)
-    if not isinstance(configured, bool):
-        where = workspace.config.source or workspace.root / "pyproject.toml"
-        raise PublishError(
-            f"{where}: [tool.poetflow.publish] sign must be true or false, not {configured!r}."
-        )
-    return configured
+    return workspace.config.publish.sign
 
 
 def _sign(
@@ -376,7 +243,7 @@ def _sign(
     """
     from poetflow.signing import resolve_identity_token, sign_artifacts, signing_options
 
-    signing = signing_options(workspace.config.section("signing"), root=workspace.root, environ=env)
+    signing = signing_options(workspace.config.signing, root=workspace.root, environ=env)
     paths = [item.path for items in files.values() for item in items]
     if dry_run:
         resolve_identity_token(signing, env)

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from poetflow.distributions import Distribution
 from poetflow.errors import ConfigError, PublishError
-from poetflow.hooks import HookFailedError
-from poetflow.publish.distributions import Distribution
+from poetflow.hooks.running import HookFailedError
 from poetflow.publish.repositories import Repository
 from poetflow.workspace import Package, Workspace
 
 if TYPE_CHECKING:
-    from poetflow.publish.engine import FileResult, PackageResult, PublishEvent
-    from poetflow.stages import StageHooks
+    from poetflow.hooks.stage import StageHooks
+    from poetflow.publish.results import FileResult, PackageResult, PublishEvent
 
 __all__ = ["PluginPublisher", "configured_publisher", "load_publisher", "publish_with_plugin"]
 
@@ -45,16 +45,7 @@ def configured_publisher(workspace: Workspace, name: str | None) -> str | None:
     """``--publisher`` or ``[tool.poetflow.publish] publisher`` (None: upload to an index)."""
     if name:
         return name
-    value = workspace.config.section("publish").get("publisher")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        where = workspace.config.source or workspace.root / "pyproject.toml"
-        raise ConfigError(
-            f"{where}: [tool.poetflow.publish] publisher must be the name of a "
-            "poetflow.publishers plugin."
-        )
-    return value.strip()
+    return workspace.config.publish.publisher
 
 
 def load_publisher(workspace: Workspace, name: str) -> PluginPublisher:
@@ -77,9 +68,7 @@ def load_publisher(workspace: Workspace, name: str) -> PluginPublisher:
             f"{where}: publisher {name!r} from {loaded.info.distribution} cannot be used: "
             f"{loaded.error}."
         )
-    options = workspace.config.section("publish").get("options", {})
-    if not isinstance(options, Mapping):
-        raise ConfigError(f"{where}: [tool.poetflow.publish] options must be a table.")
+    options = workspace.config.publish.options
     return PluginPublisher(name, loaded.info.distribution, loaded.obj, dict(options))
 
 
@@ -91,7 +80,8 @@ def _package(
     emit: Callable[[PublishEvent], None],
 ) -> PackageResult:
     from poetflow.plugins import PublishRequest
-    from poetflow.publish.engine import PackageResult, PublishEvent, _file_result, _package_status
+    from poetflow.publish.engine import _file_result, _package_status
+    from poetflow.publish.results import PackageResult, PublishEvent
 
     started = time.monotonic()
     url = f"plugin:{publisher.name}"
@@ -151,7 +141,8 @@ def publish_with_plugin(
     emit: Callable[[PublishEvent], None],
 ) -> dict[str, PackageResult]:
     """Hand each package to the plugin in dependency order; dependents of a failure are blocked."""
-    from poetflow.publish.engine import PackageResult, PublishEvent, _blocked
+    from poetflow.publish.engine import _blocked
+    from poetflow.publish.results import PackageResult, PublishEvent
 
     results: dict[str, PackageResult] = {}
     for name in order:

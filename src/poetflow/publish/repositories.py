@@ -8,9 +8,9 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from poetflow.errors import PublishError
+from poetflow.publish.settings import default_index_url
 from poetflow.workspace import Workspace
 
 __all__ = [
@@ -51,17 +51,6 @@ def env_key(name: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", name.upper())
 
 
-def default_index_url(url: str) -> str:
-    """Guess the simple index of an upload URL: ``.../legacy/`` -> ``.../simple/``;
-    a URL that already is a simple index is its own; otherwise ``<url>/simple/``."""
-    base = url if url.endswith("/") else url + "/"
-    if base.endswith("/simple/"):
-        return base
-    if base.endswith("/legacy/"):
-        return base[: -len("legacy/")] + "simple/"
-    return base + "simple/"
-
-
 def poetry_config_dir(env: Mapping[str, str]) -> Path:
     """Poetry's configuration folder, found the way Poetry finds it."""
     if env.get("POETRY_CONFIG_DIR"):
@@ -90,22 +79,10 @@ def _poetry_repositories(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def _configured(workspace: Workspace, name: str) -> Repository | None:
-    table: Mapping[str, Any] = workspace.config.section("repositories")
-    entry = table.get(name)
+    entry = workspace.config.repositories.get(name)
     if entry is None:
         return None
-    where = workspace.config.source or workspace.root / "pyproject.toml"
-    if not isinstance(entry, Mapping) or not isinstance(entry.get("url"), str):
-        raise PublishError(
-            f"{where}: [tool.poetflow.repositories.{name}] needs a url.",
-            hint=f'Add url = "https://.../" under [tool.poetflow.repositories.{name}].',
-        )
-    index_url = entry.get("index-url", default_index_url(entry["url"]))
-    if not isinstance(index_url, str):
-        raise PublishError(
-            f"{where}: [tool.poetflow.repositories.{name}] index-url must be a string."
-        )
-    return Repository(name, entry["url"], index_url, str(where))
+    return Repository(name, entry.url, entry.index_url, workspace.config.where)
 
 
 def resolve_repository(
@@ -125,8 +102,7 @@ def resolve_repository(
             raise PublishError("Give --repository or --repository-url, not both.")
         return Repository("url", url, default_index_url(url), "--repository-url")
     if name is None:
-        configured = workspace.config.section("publish").get("repository")
-        name = configured if isinstance(configured, str) else "pypi"
+        name = workspace.config.publish.repository or "pypi"
     repository = _configured(workspace, name)
     if repository is not None:
         return repository
@@ -141,7 +117,7 @@ def resolve_repository(
             return Repository(name, poetry_url, default_index_url(poetry_url), source)
     if name in BUILTIN_REPOSITORIES:
         return BUILTIN_REPOSITORIES[name]
-    known = sorted({*BUILTIN_REPOSITORIES, *workspace.config.section("repositories")})
+    known = sorted({*BUILTIN_REPOSITORIES, *workspace.config.repositories})
     raise PublishError(
         f"Unknown repository {name!r}: it is not built in, not in [tool.poetflow.repositories] "
         f"and not in Poetry's configuration.",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
+from poetflow.distributions import Distribution, upload_fields
 from poetflow.index import (
     HttpResponse,
     IndexClient,
@@ -21,7 +22,6 @@ from poetflow.index import (
     parse_project_page,
 )
 from poetflow.publish.credentials import Credentials
-from poetflow.publish.distributions import Distribution, upload_fields
 from poetflow.publish.repositories import Repository
 from poetflow.publish.retry import Retrying, RetryPolicy
 

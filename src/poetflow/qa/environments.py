@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from poetflow.files import atomic_write_text, private_directory
 from poetflow.poetry_cli import PoetryCli
 from poetflow.process import ProcessResult, run_process
-from poetflow.qa.report import InstallResult
+from poetflow.qa.results import InstallResult
 from poetflow.workspace import Package, Workspace
 
 __all__ = [
@@ -34,11 +35,7 @@ def state_dir(root: Path, *, create: bool = True) -> Path:
     directory = root / ".poetflow"
     if not create:
         return directory
-    directory.mkdir(parents=True, exist_ok=True)
-    ignore = directory / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# Created by PoetFlow: caches and results.\n*\n", encoding="utf-8")
-    return directory
+    return private_directory(directory)
 
 
 @dataclass(frozen=True)
@@ -145,10 +142,8 @@ class _Stamp:
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
         payload = {"inputs": self.inputs, "env": str(self.env), "python": self.python}
-        temporary.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-        temporary.replace(path)
+        atomic_write_text(path, json.dumps(payload, indent=2) + "\n")
 
 
 def _failure_output(result: ProcessResult) -> str:

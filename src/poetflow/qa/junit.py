@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from poetflow.qa.report import CommandResult, PackageReport, TestCounts
+from poetflow.files import atomic_write_bytes
+from poetflow.qa.results import CommandResult, PackageReport
+from poetflow.report import TestCounts
 
 __all__ = ["is_pytest", "junit_argument", "read_counts", "write_junit"]
 
@@ -160,8 +161,5 @@ def write_junit(packages: Sequence[PackageReport], path: Path, duration: float) 
     ET.indent(root)
     path = path.resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".junit-", suffix=".xml")
-    with os.fdopen(handle, "wb") as stream:
-        ET.ElementTree(root).write(stream, encoding="utf-8", xml_declaration=True)
-    Path(temporary).replace(path)
+    atomic_write_bytes(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
     return path

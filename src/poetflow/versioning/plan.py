@@ -66,7 +66,7 @@ class PackageVersion:
     def changed(self) -> bool:
         return self.next is not None and self.next != self.current
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "current": self.current,
@@ -100,10 +100,10 @@ class VersionPlan:
     def get(self, name: str) -> PackageVersion | None:
         return next((entry for entry in self.packages if entry.name == name), None)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "versioning": self.versioning,
-            "packages": [entry.to_json() for entry in self.packages],
+            "packages": [entry.to_dict() for entry in self.packages],
         }
 
 

@@ -13,7 +13,7 @@ from poetflow.versioning.plan import PackageVersion, VersionPlan
 from poetflow.versioning.transaction import write_all
 
 if TYPE_CHECKING:
-    from poetflow.changelog import PackageChangelog
+    from poetflow.changelog.model import PackageChangelog
     from poetflow.git import Repository
     from poetflow.workspace import Workspace
 
@@ -39,9 +39,9 @@ class VersionResult:
     pushed: bool
     dry_run: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
-            **self.plan.to_json(),
+            **self.plan.to_dict(),
             "files": [str(path) for path in self.files],
             "commit": self.commit,
             "tags": list(self.tags),
@@ -91,7 +91,7 @@ def push_release(repo: Repository, tags: Sequence[str], *, branch: bool) -> None
 
 
 def _notes(tag: str, names: list[str], changelogs: Mapping[str, PackageChangelog]) -> str:
-    from poetflow.changelog import release_notes
+    from poetflow.changelog.engine import release_notes
 
     parts = [release_notes(changelogs[name]) for name in names if name in changelogs]
     return "\n".join(part for part in parts if part).strip() or tag
@@ -106,7 +106,7 @@ def _write_with_hooks(
 ) -> None:
     """write_all between the pre-/post-version hooks (and the -changelog ones when
     changelogs are written too); a failing pre-hook leaves every file untouched."""
-    from poetflow.stages import StageHooks
+    from poetflow.hooks.stage import StageHooks
 
     touched = [workspace.by_name[entry.name] for entry in plan.touched]
     released = [workspace.by_name[name] for name in changelog_names]
@@ -134,7 +134,7 @@ def _plan_edits(
         edits.extend(version_edits(workspace, entry))
     changelogs: dict[str, PackageChangelog] = {}
     if (changelog or tag) and plan.releases:
-        from poetflow.changelog import changelog_edits
+        from poetflow.changelog.engine import changelog_edits
 
         # Tag messages are the changelog sections, so they are built for --tag alone too.
         released = [workspace.by_name[entry.name] for entry in plan.releases]

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
-from poetflow.errors import ConfigError
-from poetflow.workspace import Package, Workspace
+from poetflow.tables import Table
+
+if TYPE_CHECKING:
+    from poetflow.workspace import Package, Workspace
 
 __all__ = [
     "DEFAULT_BUMP_RULES",
     "DependentsBump",
     "VersionSettings",
+    "parse_version",
+    "parse_version_files",
     "version_files",
     "version_settings",
 ]
@@ -50,83 +54,55 @@ class VersionSettings:
         return self.tag_format.format(name=package.name, version=version)
 
 
-def _where(workspace: Workspace) -> str:
-    return str(workspace.config.source or workspace.root / "pyproject.toml")
+KEYS = ("bump-rules", "major-on-zero", "dependents-bump", "commit-message", "commit-parser")
 
 
-def version_settings(workspace: Workspace) -> VersionSettings:
-    """Read and validate the settings; every problem names the file and the key."""
-    config = workspace.config
-    where = _where(workspace)
-    section: Mapping[str, Any] = config.section("version")
+def parse_version(
+    table: Table, *, versioning: str, tag_format: str, shared_paths: tuple[str, ...]
+) -> VersionSettings:
+    """Validate ``[tool.poetflow.version]``; the workspace-wide keys come from the caller."""
+    table.only(KEYS)
     rules = dict(DEFAULT_BUMP_RULES)
-    raw_rules = section.get("bump-rules", {})
-    if not isinstance(raw_rules, Mapping):
-        raise ConfigError(
-            f"{where}: tool.poetflow.version.bump-rules must be a table of type = level.",
-            hint='For example bump-rules = { feat = "minor", fix = "patch" }.',
-        )
+    raw_rules = table.mapping("bump-rules")
     for commit_type, level in raw_rules.items():
         if level not in _LEVELS:
-            raise ConfigError(
-                f"{where}: tool.poetflow.version.bump-rules.{commit_type} is {level!r}; "
-                "it must be one of major, minor, patch, none."
+            raise table.error(
+                f"bump-rules.{commit_type}",
+                f"is {level!r}; it must be one of major, minor, patch, none.",
             )
         rules[str(commit_type).lower()] = str(level)
-    major_on_zero = section.get("major-on-zero", False)
-    if not isinstance(major_on_zero, bool):
-        raise ConfigError(f"{where}: tool.poetflow.version.major-on-zero must be true or false.")
-    dependents = section.get("dependents-bump", "patch")
-    if dependents not in ("patch", "none"):
-        raise ConfigError(
-            f"{where}: tool.poetflow.version.dependents-bump is {dependents!r}; "
-            'it must be "patch" or "none".'
+    dependents = table.choice("dependents-bump", ("patch", "none"), "patch")
+    message = table.string("commit-message", _DEFAULT_MESSAGE, example=f'"{_DEFAULT_MESSAGE}"')
+    if "{versions}" not in message:
+        raise table.error(
+            "commit-message",
+            "must be a string with {versions}.",
+            f'For example commit-message = "{_DEFAULT_MESSAGE}".',
         )
-    shared = config.raw.get("shared-paths", [])
-    if isinstance(shared, str):
-        shared = [shared]
-    if not isinstance(shared, list) or not all(isinstance(item, str) for item in shared):
-        raise ConfigError(
-            f"{where}: tool.poetflow.shared-paths must be a list of paths.",
-            hint='For example shared-paths = ["poetry.lock", "common/"].',
-        )
-    message = section.get("commit-message", _DEFAULT_MESSAGE)
-    if not isinstance(message, str) or "{versions}" not in message:
-        raise ConfigError(
-            f"{where}: tool.poetflow.version.commit-message must be a string with {{versions}}.",
-            hint=f'For example commit-message = "{_DEFAULT_MESSAGE}".',
-        )
-    parser = section.get("commit-parser")
-    if parser is not None and (not isinstance(parser, str) or not parser.strip()):
-        raise ConfigError(
-            f"{where}: tool.poetflow.version.commit-parser must be the name of a "
-            "poetflow.commit_parsers plugin.",
-            hint="Run `poetflow plugins` to list the installed ones.",
-        )
+    parser = table.string("commit-parser", None, example='"my-parser"')
     return VersionSettings(
-        versioning=config.versioning,
-        tag_format=config.tag_format,
+        versioning=versioning,
+        tag_format=tag_format,
         bump_rules=rules,
-        major_on_zero=major_on_zero,
+        major_on_zero=table.boolean("major-on-zero", False),
         dependents_bump=cast(DependentsBump, dependents),
-        shared_paths=tuple(item.strip("/") for item in shared if item.strip("/")),
+        shared_paths=shared_paths,
         commit_message=message,
         commit_parser=parser.strip() if parser is not None else None,
-        source=where,
+        source=table.where,
     )
 
 
-def version_files(package: Package) -> tuple[tuple[str, str], ...]:
-    """The package's ``version-files`` as (path relative to the package, variable) pairs."""
-    raw = package.settings.get("version-files", [])
-    if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
-        raise ConfigError(
-            f"{package.pyproject}: tool.poetflow.version-files must be a list of "
-            '"path:variable" strings.',
-            hint='For example version-files = ["src/pkg/__init__.py:__version__"].',
-        )
+def version_settings(workspace: Workspace) -> VersionSettings:
+    """The workspace's versioning settings (validated when the workspace was loaded)."""
+    return workspace.config.version
+
+
+def parse_version_files(table: Table) -> tuple[tuple[str, str], ...]:
+    """A package's ``version-files`` as (path relative to the package, variable) pairs."""
+    raw = table.strings(
+        "version-files", (), example='version-files = ["src/pkg/__init__.py:__version__"]'
+    )
     found = []
     for item in raw:
         path, _, variable = item.rpartition(":")
@@ -134,3 +110,7 @@ def version_files(package: Package) -> tuple[tuple[str, str], ...]:
             path, variable = item, "__version__"
         found.append((path, variable or "__version__"))
     return tuple(found)
+
+
+def version_files(package: Package) -> tuple[tuple[str, str], ...]:
+    return package.config.version_files

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from poetflow.errors import VersionWriteError
-from poetflow.tomlfile import atomic_write_text
+from poetflow.files import atomic_write_text
 
 __all__ = ["VersionWriteError", "write_all"]
 

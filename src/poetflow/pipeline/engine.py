@@ -3,49 +3,26 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from poetflow.errors import DirtyWorkingTreeError, UsageError
-from poetflow.pipeline.runner import PipelineResult, RunContext, Stage, StageOutcome, run_stages
-from poetflow.pipeline.steps import (
-    STAGE_NAMES,
-    BuildStage,
-    PublishStage,
-    ReleaseStage,
-    SignStage,
-    TestStage,
-    VersionStage,
-    publish_candidates,
-    restore_files,
+from poetflow.pipeline.runner import (
+    PipelineResult,
+    RunContext,
+    RunOptions,
+    RunState,
+    StageEvent,
+    run_stages,
 )
+from poetflow.pipeline.stages import STAGE_NAMES, create_stage
 from poetflow.selection import Selection, select_packages, shared_paths
-from poetflow.workspace import Workspace
+from poetflow.workspace import Package, Workspace
 
 __all__ = ["RunOptions", "RunOutcome", "choose_stages", "run_pipeline"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How ``poetflow run`` behaves; CLI flags override ``[tool.poetflow.pipeline]``."""
-
-    stages: tuple[str, ...] | None = None
-    skip: tuple[str, ...] = ()
-    dry_run: bool = False
-    sign: bool | None = None
-    push: bool = False
-    repository: str | None = None
-    repository_url: str | None = None
-    test_env: str | None = None
-    jobs: int = 2
-    report_dir: Path | None = None
-    telemetry_endpoint: str | None = None
-    allow_dirty: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,15 +33,14 @@ class RunOutcome:
     selected: tuple[str, ...]
     result: PipelineResult
     versions_before: dict[str, str | None] = field(default_factory=dict)
-    versions_after: dict[str, str | None] = field(default_factory=dict)
     restored: bool = False
 
 
 def choose_stages(workspace: Workspace, options: RunOptions) -> list[str]:
     """The stage names to run, validated, in pipeline order."""
-    section = workspace.config.section("pipeline")
-    wanted = options.stages or tuple(section.get("stages", STAGE_NAMES))
-    skip = set(options.skip) | set(section.get("skip", ()))
+    settings = workspace.config.pipeline
+    wanted = options.stages or settings.stages
+    skip = set(options.skip) | set(settings.skip)
     unknown = sorted((set(wanted) | skip) - set(STAGE_NAMES))
     if unknown:
         raise UsageError(
@@ -74,16 +50,27 @@ def choose_stages(workspace: Workspace, options: RunOptions) -> list[str]:
     return [name for name in STAGE_NAMES if name in wanted and name not in skip]
 
 
-def _stage_objects(names: Sequence[str]) -> list[Stage]:
-    factories: dict[str, Callable[[], Stage]] = {
-        "test": TestStage,
-        "version": VersionStage,
-        "build": BuildStage,
-        "sign": SignStage,
-        "release": ReleaseStage,
-        "publish": PublishStage,
-    }
-    return [factories[name]() for name in names]
+def restore_files(snapshot: Mapping[Path, bytes | None]) -> None:
+    """Put back the files the version stage wrote (used when a later local stage fails)."""
+    for path, content in snapshot.items():
+        if content is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(content)
+
+
+def publish_candidates(workspace: Workspace, packages: Sequence[Package]) -> list[str]:
+    """Packages whose current version was tagged at HEAD: released by an earlier attempt
+    of this run that may have stopped before its upload finished."""
+    from poetflow.git import Repository
+
+    repo = Repository.open(workspace.root)
+    if not repo.has_commits:
+        return []
+    head = repo.head_id()
+    at_head = {tag.name for tag in repo.tags() if tag.commit == head}
+    settings = workspace.config.version
+    return [p.name for p in packages if p.version and settings.tag_for(p, p.version) in at_head]
 
 
 def run_pipeline(
@@ -91,23 +78,21 @@ def run_pipeline(
     selection: Selection,
     options: RunOptions,
     *,
-    on_stage: Callable[[str, str, StageOutcome | None], None] | None = None,
+    on_stage: StageEvent | None = None,
 ) -> RunOutcome:
     """Run the release pipeline on ``selection``.
 
     With no explicit selection, the packages with commits since their last release (and
     their dependents) are tested and released, which is what CI wants on every push.
     """
-    from poetflow.hooks import run_pipeline_hooks
+    from poetflow.hooks.running import run_pipeline_hooks
     from poetflow.telemetry import Telemetry
 
     names = choose_stages(workspace, options)
-    section = workspace.config.section("pipeline")
-    sign = options.sign if options.sign is not None else bool(section.get("sign", False))
     explicit = select_packages(workspace, selection)
     plan = None
     if "version" in names:
-        from poetflow.versioning import plan_versions
+        from poetflow.versioning.plan import plan_versions
 
         plan = plan_versions(workspace, explicit, "auto")
     if selection.is_everything and not selection.all and plan is not None:
@@ -115,65 +100,43 @@ def run_pipeline(
         selected = tuple(p for p in workspace.packages if p.name in touched)
     else:
         selected = explicit
-    ctx = RunContext(
-        workspace=workspace,
-        selected=selected,
-        dry_run=options.dry_run,
-        options={
-            "plan": plan,
-            "sign": sign,
-            "push": options.push,
-            "repository": options.repository or section.get("repository"),
-            "repository_url": options.repository_url,
-            "test_env": options.test_env,
-            "jobs": options.jobs,
-            "report_dir": str(options.report_dir) if options.report_dir else None,
-        },
-    )
+    state = RunState(workspace=workspace, plan=plan)
     if "version" not in names:
         # Without a version stage, build and publish what the selection holds as it is.
-        ctx.options = {**ctx.options, "release_names": [p.name for p in selected]}
+        state.targets = [p.name for p in selected]
     elif "publish" in names:
-        ctx.options = {**ctx.options, "pending_publish": publish_candidates(ctx, explicit)}
+        state.targets = publish_candidates(workspace, explicit)
+    ctx = RunContext(selected=selected, options=options, state=state)
     before = {p.name: p.version for p in workspace.packages}
-    releasing = bool(ctx.options.get("pending_publish")) or bool(plan and plan.releases)
+    releasing = bool(state.targets) or bool(plan and plan.releases)
     # Only a real release commits and tags what was built from the work tree.
     tags_the_build = "release" in names and bool(plan and plan.releases) and not options.dry_run
-    if tags_the_build and not (options.allow_dirty or section.get("allow-dirty") is True):
+    if tags_the_build and not (options.allow_dirty or workspace.config.pipeline.allow_dirty):
         _preflight_clean(workspace)
     if "publish" in names and releasing:
-        _preflight_publish(workspace, options, ctx.options.get("repository"))
+        _preflight_publish(workspace, options)
 
     telemetry = Telemetry.start(pipeline="poetflow run", endpoint=options.telemetry_endpoint)
     run_pipeline_hooks(workspace, "pre-run", dry_run=options.dry_run)
-    started = time.monotonic()
     restored = False
     try:
         result = run_stages(
-            _stage_objects(names),
-            ctx,
-            on_stage=on_stage,
-            span=telemetry.stage,
+            [create_stage(name) for name in names], ctx, on_stage=on_stage, telemetry=telemetry
         )
     finally:
-        snapshot = ctx.options.get("written_files") or {}
-        if snapshot and (ctx.outcomes and any(o.status == "failed" for o in ctx.outcomes)):
-            restore_files(snapshot)
+        if state.written and any(o.status == "failed" for o in state.outcomes):
+            restore_files(state.written)
             restored = True
-    _record_metrics(telemetry, result)
     telemetry.shutdown(result="failure" if result.failed else "success")
     if result.failed:
         run_pipeline_hooks(workspace, "on-failure", dry_run=options.dry_run)
     else:
         run_pipeline_hooks(ctx.workspace, "post-run", dry_run=options.dry_run)
-    logger.debug("pipeline finished in %.2fs", time.monotonic() - started)
-    after = {p.name: p.version for p in (workspace if restored else ctx.workspace).packages}
     return RunOutcome(
-        workspace=ctx.workspace,
+        workspace=workspace if restored else ctx.workspace,
         selected=tuple(p.name for p in selected),
         result=result,
         versions_before=before,
-        versions_after=after,
         restored=restored,
     )
 
@@ -201,21 +164,11 @@ def _preflight_clean(workspace: Workspace) -> None:
         )
 
 
-def _preflight_publish(workspace: Workspace, options: RunOptions, repository: Any) -> None:
+def _preflight_publish(workspace: Workspace, options: RunOptions) -> None:
     """Missing credentials are bad input: say so before anything is tested or written."""
     from poetflow.publish.credentials import resolve_credentials
     from poetflow.publish.repositories import resolve_repository
 
+    repository = options.repository or workspace.config.pipeline.repository
     target = resolve_repository(workspace, repository, options.repository_url)
     resolve_credentials(target)
-
-
-def _record_metrics(telemetry: Any, result: PipelineResult) -> None:
-    for outcome in result.outcomes:
-        for name, package in outcome.packages.items():
-            if outcome.name == "test" and package.status == "passed":
-                telemetry.record_tested(name)
-            elif outcome.name == "build" and package.status == "built":
-                telemetry.record_built(name)
-            elif outcome.name == "publish" and package.status == "published":
-                telemetry.record_published(name)

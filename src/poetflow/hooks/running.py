@@ -1,25 +1,22 @@
-"""Shell hooks from ``[tool.poetflow.hooks]``: parsed, checked, and run around each stage."""
+"""Running hooks: the environment they see, the program check, the run, the message."""
 
 from __future__ import annotations
 
 import os
 import shlex
 import shutil
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from poetflow.errors import ConfigError, PoetFlowError, StepFailedError
-from poetflow.masking import mask, registered_secrets
+from poetflow.hooks.config import PIPELINE_HOOK_KEYS, Hook
+from poetflow.masking import is_credential_variable, mask, registered_secrets
 from poetflow.process import run_process
 from poetflow.workspace import Package, Workspace
 
 __all__ = [
-    "HOOK_STAGES",
-    "PACKAGE_HOOK_KEYS",
-    "PIPELINE_HOOK_KEYS",
-    "Hook",
     "HookFailedError",
     "HookInvocation",
     "HookNotFoundError",
@@ -27,19 +24,9 @@ __all__ = [
     "check_hook",
     "hook_environment",
     "hooks_for",
-    "is_credential_variable",
     "run_hook",
     "run_pipeline_hooks",
 ]
-
-HOOK_STAGES: tuple[str, ...] = ("test", "version", "changelog", "build", "sign", "publish")
-PACKAGE_HOOK_KEYS: tuple[str, ...] = tuple(
-    f"{when}-{stage}" for stage in HOOK_STAGES for when in ("pre", "post")
-)
-PIPELINE_HOOK_KEYS: tuple[str, ...] = ("pre-run", "post-run", "on-failure")
-_ALL_KEYS = PACKAGE_HOOK_KEYS + PIPELINE_HOOK_KEYS
-_HOOK_FIELDS = ("run", "cwd", "env", "timeout", "continue-on-error", "pass-env")
-DEFAULT_TIMEOUT = 600.0
 
 # Words /bin/sh runs itself: there is no program on PATH to check for them.
 _SHELL_WORDS = frozenset(
@@ -88,11 +75,6 @@ _SHELL_WORDS = frozenset(
         "!",
     }
 )
-# Parts of a variable name that mark it as a credential; hooks never see these unless
-# they name them in pass-env (a docs generator has no business with the upload token).
-_CREDENTIAL_WORDS = ("TOKEN", "PASSWORD", "SECRET", "API_KEY", "APIKEY", "PRIVATE_KEY")
-_CREDENTIAL_PREFIXES = ("POETRY_HTTP_BASIC_", "POETFLOW_REPOSITORY_", "TWINE_")
-
 HookStatus = Literal["passed", "failed", "timed out", "would run"]
 
 
@@ -117,20 +99,6 @@ class HookFailedError(StepFailedError):
         super().__init__(message, hint=hint)
         self.hook = hook
         self.result = result
-
-
-@dataclass(frozen=True)
-class Hook:
-    """One configured command; ``key`` is where it runs (``pre-build``, ``post-run``, ...)."""
-
-    key: str
-    run: str
-    source: Path | None = None
-    cwd: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
-    timeout: float = DEFAULT_TIMEOUT
-    continue_on_error: bool = False
-    pass_env: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,102 +161,11 @@ def _where(source: Path | None) -> str:
     return str(source) if source else "[tool.poetflow.hooks]"
 
 
-def _parse_hook(key: str, value: Any, source: Path | None) -> Hook:
-    where = f"{_where(source)}: tool.poetflow.hooks.{key}"
-    if isinstance(value, str):
-        if not value.strip():
-            raise ConfigError(f"{where} has an empty command.", hint="Remove it or fill it in.")
-        return Hook(key=key, run=value, source=source)
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f"{where} must be a command string or a table, not {value!r}.",
-            hint='Write it like ["make docs"] or [{run = "make docs", timeout = 120}].',
-        )
-    unknown = sorted(set(value) - set(_HOOK_FIELDS))
-    if unknown:
-        raise ConfigError(
-            f"{where} has unknown field(s) {', '.join(unknown)}.",
-            hint=f"Hook fields are: {', '.join(_HOOK_FIELDS)}.",
-        )
-    run = value.get("run")
-    if not isinstance(run, str) or not run.strip():
-        raise ConfigError(f'{where} needs run = "<shell command>".')
-    cwd = value.get("cwd")
-    if cwd is not None and not isinstance(cwd, str):
-        raise ConfigError(f"{where}: cwd must be a path string, not {cwd!r}.")
-    env = value.get("env", {})
-    if not isinstance(env, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, (str, int, float, bool)) for k, v in env.items()
-    ):
-        raise ConfigError(f"{where}: env must be a table of strings, not {env!r}.")
-    timeout = value.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ConfigError(f"{where}: timeout must be a positive number of seconds.")
-    continue_on_error = value.get("continue-on-error", False)
-    if not isinstance(continue_on_error, bool):
-        raise ConfigError(f"{where}: continue-on-error must be true or false.")
-    pass_env = value.get("pass-env", [])
-    if isinstance(pass_env, str):
-        pass_env = [pass_env]
-    if not isinstance(pass_env, list) or not all(isinstance(item, str) for item in pass_env):
-        raise ConfigError(
-            f"{where}: pass-env must be a list of variable names.",
-            hint='For example pass-env = ["SLACK_WEBHOOK"].',
-        )
-    return Hook(
-        key=key,
-        run=run,
-        source=source,
-        cwd=cwd,
-        env={k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in env.items()},
-        timeout=float(timeout),
-        continue_on_error=continue_on_error,
-        pass_env=tuple(pass_env),
-    )
-
-
-def parse_hooks(
-    table: Mapping[str, Any], source: Path | None, *, allowed: Sequence[str] = _ALL_KEYS
-) -> dict[str, tuple[Hook, ...]]:
-    """Validate a ``[tool.poetflow.hooks]`` table; each problem names the file and the key."""
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{_where(source)}: [tool.poetflow.hooks] must be a table.")
-    parsed: dict[str, tuple[Hook, ...]] = {}
-    for key, value in table.items():
-        if key not in allowed:
-            if key in _ALL_KEYS:
-                raise ConfigError(
-                    f"{_where(source)}: tool.poetflow.hooks.{key} runs once per pipeline and "
-                    "belongs in the root pyproject.toml, not in a package.",
-                    hint="Move it to [tool.poetflow.hooks] of the monorepo root.",
-                )
-            raise ConfigError(
-                f"{_where(source)}: tool.poetflow.hooks has an unknown hook {key!r}.",
-                hint=f"Known hooks: {', '.join(_ALL_KEYS)}.",
-            )
-        items = value if isinstance(value, list) else [value]
-        parsed[key] = tuple(_parse_hook(key, item, source) for item in items)
-    return parsed
-
-
 def hooks_for(workspace: Workspace, key: str, package: Package | None = None) -> tuple[Hook, ...]:
     """The hooks configured for ``key``: the package's own list replaces the root's."""
-    root = parse_hooks(workspace.config.section("hooks"), workspace.config.source)
-    if package is None:
-        return root.get(key, ())
-    own_table = package.settings.get("hooks", {})
-    own = parse_hooks(own_table, package.pyproject, allowed=PACKAGE_HOOK_KEYS)
-    if key in own:
-        return own[key]
-    return root.get(key, ())
-
-
-def is_credential_variable(name: str) -> bool:
-    """True for variables that carry credentials (tokens, passwords, OIDC request tokens)."""
-    upper = name.upper()
-    return upper.startswith(_CREDENTIAL_PREFIXES) or any(
-        word in upper for word in _CREDENTIAL_WORDS
-    )
+    if package is not None and key in package.config.hooks:
+        return package.config.hooks[key]
+    return workspace.config.hooks.get(key, ())
 
 
 def hook_environment(

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from poetflow.hooks import HookFailedError
+from poetflow.hooks.running import HookFailedError
+from poetflow.hooks.stage import StageHooks
 from poetflow.poetry_cli import PoetryCli
 from poetflow.process import CommandNotFoundError, run_process
 from poetflow.qa.environments import (
@@ -24,10 +25,9 @@ from poetflow.qa.environments import (
     state_dir,
 )
 from poetflow.qa.junit import is_pytest, junit_argument, read_counts, write_junit
-from poetflow.qa.report import CommandResult, PackageReport, TestReport
+from poetflow.qa.results import CommandResult, PackageReport, TestReport
 from poetflow.qa.scheduler import Scheduler, failed_dependencies
-from poetflow.qa.settings import EnvironmentKind, TestSettings, package_settings, workspace_settings
-from poetflow.stages import StageHooks
+from poetflow.qa.settings import EnvironmentKind, TestSettings
 from poetflow.workspace import Package, Workspace
 
 __all__ = [
@@ -74,7 +74,6 @@ class _Context:
         self.workspace = workspace
         self.options = options
         self.poetry = PoetryCli()
-        self.base = workspace_settings(workspace)
         self.results_dir = state_dir(workspace.root, create=False) / "test-results"
         self._environments: dict[str, TestEnvironment] = {}
         # Workers ask concurrently; two SharedEnvironment objects would build twice.
@@ -162,7 +161,7 @@ def run_package_qa(context: _Context, package: Package) -> PackageReport:
     at its start and end.
     """
     started = time.monotonic()
-    settings = package_settings(context.workspace, package, context.base)
+    settings = package.config.test
     kind = context.options.env or settings.env
     try:
         prepared = context.environment(kind).prepare(package, timeout=None)
@@ -255,7 +254,7 @@ def plan_tests(
     planned = []
     for name in workspace.graph.order(list(by_name), strict=False):
         package = by_name[name]
-        settings = package_settings(workspace, package, context.base)
+        settings = package.config.test
         kind = options.env or settings.env
         planned.append(
             PlannedPackage(
@@ -300,8 +299,6 @@ def run_tests(
     """
     started = time.monotonic()
     context = _Context(workspace, options)
-    for package in packages:  # validate every package's settings before running any
-        package_settings(workspace, package, context.base)
     hooks = StageHooks(workspace, "test", packages)  # a missing hook program: exit 2 here
     by_name = {package.name: package for package in packages}
     order = workspace.graph.order(list(by_name), strict=False)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from poetflow.hooks import (
-    HOOK_STAGES,
-    Hook,
+from poetflow.files import atomic_write_text
+from poetflow.hooks.config import Hook
+from poetflow.hooks.running import (
     HookFailedError,
     HookInvocation,
     HookResult,
@@ -23,6 +23,7 @@ from poetflow.hooks import (
     hooks_for,
     run_hook,
 )
+from poetflow.pipeline.stages import HOOK_STAGES
 from poetflow.plugins import (
     HOOKS,
     REPORTERS,
@@ -291,12 +292,8 @@ class StageHooks:
             }
             directory = _snapshot_directory()
             target = directory / f"{self.stage}-report.json"
-            # Temp file + rename: a hook reading it never sees half a file.
-            with tempfile.NamedTemporaryFile(
-                "w", dir=directory, suffix=".tmp", delete=False, encoding="utf-8"
-            ) as handle:
-                json.dump(payload, handle, indent=2, default=str)
-            Path(handle.name).replace(target)
+            # A hook reading it never sees half a file.
+            atomic_write_text(target, json.dumps(payload, indent=2, default=str))
             return target
 
 

@@ -1,0 +1,1 @@
+"""Hooks: their settings (``config``), how one runs (``running``), the stage wrapper (``stage``)."""

@@ -1,0 +1,47 @@
+"""The version stage: next versions from conventional commits, dependents' constraints,
+changelogs; the files it writes are restored when a later local stage fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from poetflow.pipeline.runner import PackageFacts, PackageOutcome, RunContext, StageOutcome
+
+__all__ = ["VersionStage"]
+
+
+@dataclass
+class VersionStage:
+    name: str = "version"
+
+    def run(self, ctx: RunContext) -> StageOutcome:
+        from poetflow.versioning.plan import plan_versions
+        from poetflow.versioning.release import apply_plan, files_to_write
+        from poetflow.workspace import load_workspace
+
+        state = ctx.state
+        plan = state.plan or plan_versions(ctx.workspace, ctx.selected, "auto")
+        state.plan = plan
+        packages = {
+            entry.name: PackageOutcome(
+                "bumped" if entry.changed else "unchanged",
+                f"{entry.current} -> {entry.next}" if entry.changed else "nothing to release",
+                facts=PackageFacts(version=entry.next, reasons=entry.reasons),
+            )
+            for entry in plan.packages
+        }
+        state.targets = [entry.name for entry in plan.releases] + [
+            name for name in state.targets if name not in {e.name for e in plan.releases}
+        ]
+        if not plan.touched:
+            return StageOutcome(self.name, "succeeded", "nothing to release", packages)
+        # Snapshot the files first: if build or sign fails later, they are put back.
+        files = files_to_write(ctx.workspace, plan, changelog=True)
+        snapshot = {path: path.read_bytes() if path.exists() else None for path in files}
+        result = apply_plan(ctx.workspace, plan, changelog=True, dry_run=ctx.dry_run)
+        state.version_result = result
+        if not ctx.dry_run:
+            state.written = snapshot
+            state.workspace = load_workspace(ctx.workspace.root)
+        summary = ", ".join(f"{e.name} {e.current} -> {e.next}" for e in plan.releases)
+        return StageOutcome(self.name, "succeeded", summary or "constraints only", packages)
