@@ -200,7 +200,7 @@ def build(
     """Build an sdist and a wheel into each package's dist/, dependencies first, with
     internal path dependencies pinned to versions; skip what is up to date."""
     from poetflow.build.results import BuildOptions, BuildReport
-    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.cli.reporting import run_one_stage
     from poetflow.pipeline.runner import RunOptions
     from poetflow.pipeline.stages.build import BuildStage
 
@@ -224,15 +224,15 @@ def build(
         telemetry_endpoint=otel,
     )
     with _progress(show_progress) as on_event:
-        result, _ctx = run_command(
-            "build", [BuildStage(build_options, on_event)], workspace, selected, run_options
+        engine_report = run_one_stage(
+            "build",
+            BuildStage(build_options, on_event),
+            workspace,
+            selected,
+            run_options,
+            BuildReport,
+            exit_code=lambda report: 0 if report.ok else 1,
         )
-    stage = result.outcomes[0]
-    engine_report = stage.report if isinstance(stage.report, BuildReport) else None
-    ok = engine_report.ok if engine_report is not None else stage.status != "failed"
-    finish_command("build", result, workspace, exit_code=0 if ok else 1, options=run_options)
-    if engine_report is None and not ok:  # the engine itself crashed
-        raise StepFailedError(stage.summary)
     report = engine_report or BuildReport((), 0.0, dry_run=options.dry_run)
     if options.json:
         print_json(report_json(workspace, report))

@@ -21,7 +21,7 @@ from poetflow.cli.output import (
     print_text,
     selected_from_options,
 )
-from poetflow.errors import StepFailedError, UsageError
+from poetflow.errors import UsageError
 
 __all__ = ["register"]
 
@@ -57,7 +57,7 @@ def changelog(
 ) -> None:
     """Write changelogs from conventional commits; hand-written text around them stays."""
     from poetflow.changelog.engine import ChangelogResult, write_changelogs
-    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.cli.reporting import run_one_stage
     from poetflow.pipeline.runner import (
         CallStage,
         PackageOutcome,
@@ -93,15 +93,17 @@ def changelog(
     run_options = RunOptions(
         dry_run=options.dry_run, report_dir=report_dir, telemetry_endpoint=otel
     )
-    outcome, _ctx = run_command(
-        "changelog", [CallStage("changelog", write)], workspace, selected, run_options
+    result = run_one_stage(
+        "changelog",
+        CallStage("changelog", write),
+        workspace,
+        selected,
+        run_options,
+        ChangelogResult,
+        exit_code=lambda _result: 0,
     )
-    finish_command(
-        "changelog", outcome, workspace, exit_code=1 if outcome.failed else 0, options=run_options
-    )
-    result = outcome.outcomes[0].report
-    if not isinstance(result, ChangelogResult):
-        raise StepFailedError(outcome.outcomes[0].summary)
+    if result is None:
+        return
     if options.json:
         print_json(result.to_dict())
         return

@@ -133,7 +133,7 @@ def publish(
     otel: OtelOption = None,
 ) -> None:
     """Upload each package's sdist and wheel, skipping files already on the index."""
-    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.cli.reporting import run_one_stage
     from poetflow.masking import register_environment_secrets
     from poetflow.pipeline.runner import RunOptions
     from poetflow.pipeline.stages.publish import PublishStage
@@ -158,16 +158,16 @@ def publish(
     run_options = RunOptions(
         dry_run=options.dry_run, jobs=jobs, report_dir=report_dir, telemetry_endpoint=otel
     )
-    result, _ctx = run_command(
-        "publish", [PublishStage(publish_options, _log_event)], workspace, selected, run_options
+    report = run_one_stage(
+        "publish",
+        PublishStage(publish_options, _log_event),
+        workspace,
+        selected,
+        run_options,
+        PublishReport,
+        exit_code=lambda done: 0 if done.ok else 1,
     )
-    stage = result.outcomes[0]
-    report = stage.report if isinstance(stage.report, PublishReport) else None
-    ok = report.ok if report is not None else stage.status != "failed"
-    finish_command("publish", result, workspace, exit_code=0 if ok else 1, options=run_options)
     if report is None:
-        if not ok:  # the engine itself crashed
-            raise StepFailedError(stage.summary)
         logger.warning("No packages selected: nothing to publish.")
         return
     _announce_masks(announced)  # tokens minted by trusted publishing

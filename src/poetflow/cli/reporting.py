@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from poetflow.errors import StepFailedError
 
 if TYPE_CHECKING:
     from poetflow.pipeline.runner import (
@@ -25,9 +27,11 @@ if TYPE_CHECKING:
     from poetflow.report import RunReport
     from poetflow.workspace import Package, Workspace
 
-__all__ = ["finish_command", "report_directory", "run_command"]
+__all__ = ["finish_command", "report_directory", "run_command", "run_one_stage"]
 
 logger = logging.getLogger("poetflow")
+
+R = TypeVar("R")
 
 
 def report_directory(given: Path | None) -> Path:
@@ -107,6 +111,40 @@ def finish_command(
         path = write_report(report, directory)
     _hand_to_ci(report, path)
     return report, path
+
+
+def run_one_stage(
+    command: str,
+    stage: Stage,
+    workspace: Workspace,
+    selected: Sequence[Package],
+    options: RunOptions,
+    kind: type[R],
+    *,
+    exit_code: Callable[[R], int],
+    reload: bool = False,
+) -> R | None:
+    """A command that is one stage: run it, report it, return the engine's own report.
+
+    None when the stage had nothing to do. When the engine itself failed without a
+    report (a crash), the run report says so and StepFailedError carries its summary.
+    ``reload`` reports the packages as the stage left them on disk (new versions).
+    """
+    result, _ctx = run_command(command, [stage], workspace, selected, options)
+    outcome = result.outcomes[0]
+    report = outcome.report if isinstance(outcome.report, kind) else None
+    failed = 1 if outcome.status == "failed" else 0
+    code = exit_code(report) if report is not None else failed
+    after = workspace
+    if reload and not options.dry_run:
+        from poetflow.workspace import load_workspace
+
+        after = load_workspace(workspace.root)
+    before = {p.name: p.version for p in workspace.packages}
+    finish_command(command, result, after, exit_code=code, options=options, versions_before=before)
+    if report is None and outcome.status == "failed":
+        raise StepFailedError(outcome.summary)
+    return report
 
 
 def _hand_to_ci(report: RunReport, path: Path | None) -> None:

@@ -24,7 +24,6 @@ from poetflow.cli.output import (
     print_text,
     selected_from_options,
 )
-from poetflow.errors import StepFailedError
 
 if TYPE_CHECKING:
     from poetflow.qa.engine import TestEvent
@@ -147,7 +146,7 @@ def qa_command(
 ) -> None:
     """Run each package's QA commands (tests, linters, type checkers) in its environment,
     dependencies first; exit 1 when any fails, 2 on bad configuration."""
-    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.cli.reporting import run_one_stage
     from poetflow.pipeline.runner import RunOptions
     from poetflow.pipeline.stages.test import TestStage
     from poetflow.qa.engine import TestOptions
@@ -178,19 +177,24 @@ def qa_command(
     run_options = RunOptions(
         dry_run=options.dry_run, jobs=jobs, report_dir=report_dir, telemetry_endpoint=otel
     )
-    result, _ctx = run_command(
-        "test", [TestStage(test_options, on_event)], workspace, selected, run_options
-    )
-    stage = result.outcomes[0]
-    report = stage.report if isinstance(stage.report, TestReport) else None
-    if options.dry_run:
-        finish_command("test", result, workspace, exit_code=0, options=run_options)
-        _show_plan(stage.report, options.json)
+    stage = TestStage(test_options, on_event)
+    if options.dry_run:  # the stage returns the plan: what would start, where, in order
+        planned = run_one_stage(
+            "test", stage, workspace, selected, run_options, tuple, exit_code=lambda _plan: 0
+        )
+        _show_plan(planned, options.json)
         return
-    exit_code = report.exit_code if report is not None else 1
-    finish_command("test", result, workspace, exit_code=exit_code, options=run_options)
-    if report is None:  # the engine itself crashed
-        raise StepFailedError(stage.summary)
+    report = run_one_stage(
+        "test",
+        stage,
+        workspace,
+        selected,
+        run_options,
+        TestReport,
+        exit_code=lambda done: done.exit_code,
+    )
+    if report is None:
+        return
     if options.json:
         print_json(report.to_dict())
     else:

@@ -23,7 +23,6 @@ from poetflow.cli.output import (
     print_text,
     selected_from_options,
 )
-from poetflow.errors import StepFailedError
 
 if TYPE_CHECKING:
     from poetflow.cli.options import GlobalOptions
@@ -81,17 +80,10 @@ def _apply_and_report(
     otel: str | None,
 ) -> None:
     """Write the plan (bump and set share this), report it and print what was done."""
-    from poetflow.cli.reporting import finish_command, run_command
-    from poetflow.pipeline.runner import (
-        CallStage,
-        PackageFacts,
-        PackageOutcome,
-        RunContext,
-        RunOptions,
-        StageOutcome,
-    )
+    from poetflow.cli.reporting import run_one_stage
+    from poetflow.pipeline.runner import CallStage, RunContext, RunOptions, StageOutcome
+    from poetflow.pipeline.stages.version import version_outcomes
     from poetflow.versioning.release import VersionResult, apply_plan
-    from poetflow.workspace import load_workspace
 
     def write(ctx: RunContext) -> StageOutcome:
         result = apply_plan(
@@ -103,39 +95,30 @@ def _apply_and_report(
             push=push,
             dry_run=options.dry_run,
         )
-        packages = {
-            entry.name: PackageOutcome(
-                "bumped" if entry.changed else "constraints",
-                f"{entry.current} -> {entry.next}" if entry.changed else "",
-                facts=PackageFacts(version=entry.next, reasons=entry.reasons),
-            )
-            for entry in plan.touched
-        }
         summary = ", ".join(f"{e.name} {e.current} -> {e.next}" for e in plan.releases)
         return StageOutcome(
-            "version", "succeeded", summary or "nothing to release", packages, report=result
+            "version",
+            "succeeded",
+            summary or "nothing to release",
+            version_outcomes(plan),
+            report=result,
         )
 
     run_options = RunOptions(
         dry_run=options.dry_run, report_dir=report_dir, telemetry_endpoint=otel
     )
-    before = {p.name: p.version for p in workspace.packages}
-    outcome, _ctx = run_command(
-        "version", [CallStage("version", write)], workspace, [], run_options
-    )
-    stage = outcome.outcomes[0]
-    after = workspace if options.dry_run else load_workspace(workspace.root)
-    finish_command(
+    result = run_one_stage(
         "version",
-        outcome,
-        after,
-        exit_code=1 if outcome.failed else 0,
-        options=run_options,
-        versions_before=before,
+        CallStage("version", write),
+        workspace,
+        [],
+        run_options,
+        VersionResult,
+        exit_code=lambda _result: 0,
+        reload=True,
     )
-    if not isinstance(stage.report, VersionResult):
-        raise StepFailedError(stage.summary)
-    _report(stage.report, options.json)
+    if result is not None:
+        _report(result, options.json)
 
 
 def _report(result: VersionResult, json_output: bool) -> None:

@@ -4,10 +4,29 @@ changelogs; the files it writes are restored when a later local stage fails."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from poetflow.pipeline.runner import PackageFacts, PackageOutcome, RunContext, StageOutcome
 
-__all__ = ["VersionStage"]
+if TYPE_CHECKING:
+    from poetflow.versioning.plan import VersionPlan
+
+__all__ = ["VersionStage", "version_outcomes"]
+
+
+def version_outcomes(plan: VersionPlan) -> dict[str, PackageOutcome]:
+    """Each planned package: bumped (and why), constraints moved only, or unchanged."""
+    outcomes = {}
+    for entry in plan.packages:
+        if entry.changed:
+            status, detail = "bumped", f"{entry.current} -> {entry.next}"
+        elif entry.constraint_updates:
+            status, detail = "constraints", "dependency constraints moved"
+        else:
+            status, detail = "unchanged", "nothing to release"
+        facts = PackageFacts(version=entry.next, reasons=entry.reasons)
+        outcomes[entry.name] = PackageOutcome(status, detail, facts=facts)
+    return outcomes
 
 
 @dataclass
@@ -22,14 +41,7 @@ class VersionStage:
         state = ctx.state
         plan = state.plan or plan_versions(ctx.workspace, ctx.selected, "auto")
         state.plan = plan
-        packages = {
-            entry.name: PackageOutcome(
-                "bumped" if entry.changed else "unchanged",
-                f"{entry.current} -> {entry.next}" if entry.changed else "nothing to release",
-                facts=PackageFacts(version=entry.next, reasons=entry.reasons),
-            )
-            for entry in plan.packages
-        }
+        packages = version_outcomes(plan)
         state.targets = [entry.name for entry in plan.releases] + [
             name for name in state.targets if name not in {e.name for e in plan.releases}
         ]
