@@ -123,3 +123,15 @@ def test_a_ci_shell_command_runs_as_it_is() -> None:
     assert invocation.argv == ("sh", "-c", "echo hi")
     # `test` is a program too, but here it is the poetflow command.
     assert not invocation_from_env(["test", "--all"], {}).passthrough
+
+
+def test_report_dir_goes_on_argv_only_for_commands_that_take_it() -> None:
+    # GitHub passes the report-dir input's default (.poetflow) with every command.
+    env = {"INPUT_COMMAND": "discover", "INPUT_REPORT-DIR": "reports", "INPUT_LOG-LEVEL": "info"}
+    discover = invocation_from_env([], env)
+    assert discover.argv == ("--log-level", "info", "discover")
+    assert discover.report_dir == "reports"
+    run = invocation_from_env([], {**env, "INPUT_COMMAND": "run"})
+    assert run.argv == ("--log-level", "info", "run", "--report-dir", "reports")
+    component = invocation_from_env([], {"POETFLOW_COMMAND": "plan", "POETFLOW_REPORT_DIR": "r"})
+    assert component.argv == ("plan",)

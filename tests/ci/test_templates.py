@@ -244,3 +244,18 @@ def test_every_action_input_is_an_option_of_poetflow_run() -> None:
     options = {opt for param in run.params for opt in param.opts}
     missing = [s.option for s in ACTION_INPUTS if s.option and s.option not in options]
     assert not missing, f"action inputs without a poetflow run option: {missing}"
+
+
+def test_report_dir_commands_are_the_commands_with_that_option() -> None:
+    from poetflow.ci.inputs import REPORT_DIR_COMMANDS
+    from poetflow.cli.app import app
+
+    group = get_command(app)
+    assert isinstance(group, click.Group)
+    ctx = click.Context(group)
+    having = set()
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if command is not None and any("--report-dir" in p.opts for p in command.params):
+            having.add(name)
+    assert having == REPORT_DIR_COMMANDS
