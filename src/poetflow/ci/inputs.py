@@ -207,6 +207,8 @@ def invocation_from_env(
     """
     env = os.environ if env is None else env
     args = list(argv)
+    if args and _is_args_input(args, env):
+        args = []  # the `args` input, read below with the others
     if args:
         if args[0] == "poetflow":
             args = args[1:]
@@ -226,6 +228,22 @@ def invocation_from_env(
     return Invocation(
         (*globals_, *command, *options), cwd, source, report_dir=values.get("report-dir")
     )
+
+
+def _is_args_input(args: list[str], env: Mapping[str, str]) -> bool:
+    """Whether the container's arguments are the action's ``args`` input.
+
+    For a docker action GitHub (and act) also pass ``with: args:`` as the container's
+    arguments, split like a shell would, besides ``INPUT_ARGS``: they are that input, not a
+    poetflow command line (``--push`` alone is no command).
+    """
+    value = env.get("INPUT_ARGS", "").strip()
+    if env.get("GITHUB_ACTIONS") != "true" or not value:
+        return False
+    try:
+        return shlex.split(value) == args
+    except ValueError:
+        return False
 
 
 def _is_program(word: str) -> bool:
