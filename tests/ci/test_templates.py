@@ -51,6 +51,8 @@ def command_lines(text: str) -> list[list[str]]:
             rest = line[match.end() :]
             if match.group("quote"):  # sh 'poetflow ...': the command ends at the quote
                 rest = rest.split(match.group("quote"), 1)[0]
+            elif line.lstrip().startswith("sh '"):  # sh 'git ... && poetflow ...'
+                rest = rest.rsplit("'", 1)[0]
             lexer = shlex.shlex(
                 _PLACEHOLDERS.sub("X", rest), posix=True, punctuation_chars=_SHELL_PUNCTUATION
             )
@@ -186,11 +188,13 @@ def test_command_lines_are_found_in_shell_lines() -> None:
         "# poetflow build --not-checked-in-comments\n"
         "- poetflow plan --format gitlab-pipeline > child.yml\n"
         "- run: pipx install poetflow\n"
+        "    sh 'git checkout -B \"$BRANCH_NAME\" && poetflow-action run --push'\n"
     )
     assert command_lines(text) == [
         ["plan", "--since", "origin/X", "--format", "github-matrix"],
         ["run", "--since", "origin/main", "--stages", "test,build"],
         ["plan", "--format", "gitlab-pipeline"],
+        ["run", "--push"],
     ]
 
 
