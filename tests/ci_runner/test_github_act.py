@@ -206,16 +206,17 @@ def test_action_inputs_each_reach_poetflow(act: Act, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, _tail(result)
     log = result.log
-    # packages: two names -> two --package options; the output lists the workspace.
-    assert "discover --package acme-core --package acme-http" in log
-    assert '"acme-core"' in log
-    # since: HEAD~1 changed acme-core, so it and its dependents are tested (dry run).
-    assert "test --since HEAD~1" in log
-    # stages + dry-run: nothing built (the step after it checks dist/ is absent).
-    assert "--dry-run run --package acme-core --stages build" in log
+    # packages: two names -> two --package options (the step summary names the command).
+    assert "PoetFlow `--log-level info --log-format text discover --package acme-core " in log
+    # since: HEAD~1 changed acme-core, so it and its dependents are tested (a dry run here).
+    assert "text test --since HEAD~1`: succeeded" in log
+    # stages + dry-run: only the build stage, and it builds nothing (the next step checks).
+    assert "build: succeeded 1 would build" in log
+    assert "PoetFlow `poetflow run` (dry run): succeeded" in log
     assert 'dry-run-versions={"acme-core": "1.2.0"}' in log
-    # skip: everything but build -> acme-core's sdist and wheel exist.
-    assert "run --package acme-core --skip test,version,sign,release,publish" in log
+    # skip: every stage but build -> acme-core's sdist and wheel exist.
+    assert "build: succeeded 1 built" in log
+    assert log.count("Stages: build succeeded") == 2
     assert sorted(p.name for p in (repo / "monorepo/packages/core/dist").glob("acme_*")) == [
         "acme_core-1.2.0-py3-none-any.whl",
         "acme_core-1.2.0.tar.gz",

@@ -43,6 +43,9 @@ def gitlab(node_tools: Path, poetry_cache: Path, tmp_path: Path) -> Callable[...
         repo: Path, *args: str, log: str, variables: dict[str, str] | None = None
     ) -> RunnerResult:
         command = ["gitlab-ci-local", "--force-shell-executor", "--shell-executor-no-image"]
+        # gitlab-ci-local sets GITLAB_CI=false for its jobs; GitLab's runners set true, which
+        # is how poetflow-action knows to write the dotenv report.
+        command += ["--variable", "GITLAB_CI=true"]
         if variables:
             # A variables file, not --variable: argv is visible to every process here.
             file = tmp_path / f"{log}.variables.yml"
@@ -54,6 +57,7 @@ def gitlab(node_tools: Path, poetry_cache: Path, tmp_path: Path) -> Callable[...
                 **GIT_IDENTITY,
                 "HOME": str(home),
                 "NO_COLOR": "1",
+                "GCL_IGNORE_PREDEFINED_VARS": "GITLAB_CI,CI_PIPELINE_SOURCE",
                 "FORCE_COLOR": "0",
                 # The jobs' poetflow and poetflow-action: this checkout's console scripts.
                 "PATH": f"{BIN}:{os.environ['PATH']}",
@@ -83,7 +87,6 @@ def test_merge_request_pipeline_tests_and_builds_the_affected_packages_in_a_chil
     feature_branch(repo)
     result = gitlab(
         repo,
-        "--ignore-predefined-vars", "CI_PIPELINE_SOURCE",
         "--variable", "CI_PIPELINE_SOURCE=merge_request_event",
         "--variable", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main",
         log="merge-request",
