@@ -1,10 +1,8 @@
-"""Container entrypoint: the image's thin adapter over ``poetflow.ci.container``."""
+"""Container entrypoint from a checkout: ``python entrypoint.py`` is ``poetflow-action``."""
 
 from __future__ import annotations
 
-import sys
-
-from poetflow.ci.container import run_container
+from poetflow.ci.action import main
 
 if __name__ == "__main__":
-    sys.exit(run_container(sys.argv[1:]))
+    main()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prepare this machine for the container tests: podman + runc, their runtime settings, and a
-# stand-in for the Dockerfile's base image (no registry is reachable here).
+# Prepare this machine for the container and CI runner tests: podman + runc, their runtime
+# settings, a stand-in for the Dockerfile's base image (no registry is reachable here), and the
+# Debian packages the CI runners need.
 # Idempotent: each step is skipped when already done. Needs root; without it, says so loudly
 # and exits 0 (the container tests then fail unless POETFLOW_SKIP_CONTAINER_TESTS=1).
 set -euo pipefail
@@ -15,13 +16,20 @@ if [ "$(id -u)" != 0 ]; then
     exit 0
 fi
 
-# 1. Packages.
-if ! command -v podman >/dev/null || ! command -v runc >/dev/null \
-    || ! command -v mmdebstrap >/dev/null; then
-    say "installing podman, runc and mmdebstrap"
+# 1. Packages: podman, runc and mmdebstrap for the image; for the CI runner tests
+# (tests/ci_runner) rsync (gitlab-ci-local), Groovy 2.4 and a JRE (the Jenkinsfile), and npm
+# to install Node 22, gitlab-ci-local and npm-groovy-lint (the tests do that, once).
+missing=""
+for pair in podman:podman runc:runc mmdebstrap:mmdebstrap rsync:rsync groovy:groovy \
+    default-jre-headless:java npm:npm; do
+    command -v "${pair#*:}" >/dev/null || missing="$missing ${pair%%:*}"
+done
+if [ -n "$missing" ]; then
+    say "installing$missing"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        podman runc mmdebstrap >/dev/null
+    # shellcheck disable=SC2086  # one word per package
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing \
+        >/dev/null
 fi
 
 # 2. Runtime settings: crun rejects this VM's hybrid cgroup layout (use runc), and podman's

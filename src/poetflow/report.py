@@ -129,6 +129,11 @@ class PackageRecord:
 
     @property
     def released(self) -> bool:
+        """Published by this run. A rerun finds its files on the index already: the publish
+        stage is then "skipped", and the URLs in ``published_to`` are where they were."""
+        publish = [stage for stage in self.stages if stage.name == "publish"]
+        if publish:
+            return any(stage.status in ("published", "uploaded") for stage in publish)
         return bool(self.published_to)
 
 

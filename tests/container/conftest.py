@@ -23,12 +23,7 @@ sys.path.insert(0, str(HERE.parent))  # tests/index_server.py
 sys.path.insert(0, str(HERE.parent / "ci"))  # ci_helpers
 
 from container_helpers import Run  # noqa: E402
-
-
-def podman_env() -> dict[str, str]:
-    # runc and explicit ulimits: what this kind of VM needs. Storage stays at podman's
-    # default (CONTAINERS_STORAGE_CONF makes every run hang, a podman bug).
-    return {**os.environ, "CONTAINERS_CONF": str(HERE / "containers.conf")}
+from podman_image import base_image, build_image, image_exists, podman_env  # noqa: E402
 
 
 def _unavailable(reason: str) -> None:
@@ -41,13 +36,6 @@ def _unavailable(reason: str) -> None:
     )
 
 
-def base_image() -> str:
-    for line in (REPO / "Dockerfile").read_text().splitlines():
-        if line.upper().startswith("FROM "):
-            return line.split()[1]
-    raise AssertionError("Dockerfile has no FROM")
-
-
 @pytest.fixture(scope="session")
 def image() -> str:
     """Build the image from this checkout (layers cached between sessions)."""
@@ -57,21 +45,11 @@ def image() -> str:
     assert podman is not None
     if os.geteuid() != 0:
         _unavailable("the container tests need root (rootful podman with runc)")
-    exists = subprocess.run(
-        [podman, "image", "exists", base_image()], env=podman_env(), check=False
-    )
-    if exists.returncode != 0:
+    if not image_exists(base_image()):
         _unavailable(f"the base image {base_image()} is missing (no registry is reachable)")
-    built = subprocess.run(
-        [podman, "build", "--pull=never", "--network", "host", "--quiet", "-t", IMAGE, str(REPO)],
-        env=podman_env(),
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        check=False,
-    )
-    if built.returncode != 0:
-        pytest.fail(f"podman build failed:\n{built.stdout[-3000:]}\n{built.stderr[-3000:]}")
+    failure = build_image(IMAGE)
+    if failure is not None:
+        pytest.fail(f"podman build failed:\n{failure}")
     return IMAGE
 
 

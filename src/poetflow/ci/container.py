@@ -72,15 +72,16 @@ class _ErrorCollector:
         return getattr(self._stream, name)
 
 
-def _report_dir(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> Path:
+def _report_dir(invocation: Invocation, env: Mapping[str, str]) -> Path:
     from poetflow.report import DEFAULT_REPORT_DIR
 
+    argv, cwd = invocation.argv, invocation.cwd
     for index, word in enumerate(argv):
         if word == "--report-dir" and index + 1 < len(argv):
             return cwd / argv[index + 1]
         if word.startswith("--report-dir="):
             return cwd / word.split("=", 1)[1]
-    return cwd / (env.get("POETFLOW_REPORT_DIR") or DEFAULT_REPORT_DIR)
+    return cwd / (invocation.report_dir or env.get("POETFLOW_REPORT_DIR") or DEFAULT_REPORT_DIR)
 
 
 def _command_name(argv: Sequence[str]) -> str:
@@ -215,7 +216,7 @@ def _hand_over(
         write_report,
     )
 
-    directory = _report_dir(invocation.argv, env, invocation.cwd)
+    directory = _report_dir(invocation, env)
     report_file: Path | None = directory / REPORT_FILENAME
     assert report_file is not None
     report = None

@@ -15,6 +15,7 @@ from poetflow.errors import UsageError
 __all__ = [
     "ACTION_INPUTS",
     "DEFAULT_COMMAND",
+    "REPORT_DIR_COMMANDS",
     "ActionInput",
     "InputError",
     "Invocation",
@@ -77,6 +78,10 @@ _FALSE = ("false", "False", "FALSE")
 _CLICK_TRUE = ("1", "yes", "on", "y", "t")
 _CLICK_FALSE = ("0", "no", "off", "n", "f")
 _LIST_SPLIT = re.compile(r"[\s,]+")
+# The commands that take --report-dir. GitHub passes every input with its default, so the
+# report-dir input (default .poetflow) is always set: for any other command it only tells
+# the hand-over where to write the report (`discover --report-dir` is a usage error).
+REPORT_DIR_COMMANDS = frozenset({"run"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class Invocation:
     cwd: Path
     source: Literal["argv", "inputs", "env", "default"]
     passthrough: bool = False  # argv names another program (a CI shell), not a poetflow command
+    report_dir: str | None = None  # where the hand-over writes the report, when not on argv
 
 
 def read_inputs(env: Mapping[str, str]) -> dict[str, str]:
@@ -147,6 +153,8 @@ def _arguments(values: Mapping[str, str], source: str) -> tuple[list[str], list[
         if value is None or spec.kind in ("command", "directory", "args"):
             continue
         target = globals_ if spec.placement == "global" else options
+        if spec.name == "report-dir" and command[0] not in REPORT_DIR_COMMANDS:
+            continue
         if spec.kind == "bool":
             if _boolean(spec.name, value, source):
                 target.append(spec.option)
@@ -199,6 +207,8 @@ def invocation_from_env(
     """
     env = os.environ if env is None else env
     args = list(argv)
+    if args and _is_args_input(args, env):
+        args = []  # the `args` input, read below with the others
     if args:
         if args[0] == "poetflow":
             args = args[1:]
@@ -215,7 +225,25 @@ def invocation_from_env(
         source = "env" if values else "default"
     globals_, command, options = _arguments(values, source)
     cwd = _working_directory(values, env, source)
-    return Invocation((*globals_, *command, *options), cwd, source)
+    return Invocation(
+        (*globals_, *command, *options), cwd, source, report_dir=values.get("report-dir")
+    )
+
+
+def _is_args_input(args: list[str], env: Mapping[str, str]) -> bool:
+    """Whether the container's arguments are the action's ``args`` input.
+
+    For a docker action GitHub (and act) also pass ``with: args:`` as the container's
+    arguments, split like a shell would, besides ``INPUT_ARGS``: they are that input, not a
+    poetflow command line (``--push`` alone is no command).
+    """
+    value = env.get("INPUT_ARGS", "").strip()
+    if env.get("GITHUB_ACTIONS") != "true" or not value:
+        return False
+    try:
+        return shlex.split(value) == args
+    except ValueError:
+        return False
 
 
 def _is_program(word: str) -> bool:
