@@ -8,7 +8,9 @@ import shutil
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -132,6 +134,60 @@ def test_gitlab_pipeline_and_component_match_the_gitlab_schema(tmp_path: Path) -
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _check_schema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    # These vendor schemas are written in non-unicode ECMAScript regex syntax: check-jsonschema's
+    # default (unicode) engine cannot even compile some of their patterns.
+    return subprocess.run(
+        [_tool("check-jsonschema"), "--regex-variant", "nonunicode", "--builtin-schema", schema]
+        + [str(path) for path in files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _break_azure(pipeline: dict[str, Any]) -> None:
+    pipeline["jobs"][0]["steps"] = "checkout and run"
+
+
+def _break_bitbucket(pipeline: dict[str, Any]) -> None:
+    pipeline["pipelines"]["branches"]["main"][0]["step"]["script"] = "poetflow run"
+
+
+@pytest.mark.parametrize(
+    ("schema", "template", "breaking"),
+    [
+        ("vendor.azure-pipelines", "azure/azure-pipelines.yml", _break_azure),
+        ("vendor.bitbucket-pipelines", "bitbucket/bitbucket-pipelines.yml", _break_bitbucket),
+    ],
+)
+def test_azure_and_bitbucket_pipelines_match_their_schemas(
+    schema: str, template: str, breaking: Callable[[dict[str, Any]], None], tmp_path: Path
+) -> None:
+    result = _check_schema(schema, TEMPLATES / template)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The schema does catch a broken pipeline (steps or a script that is not a list).
+    pipeline = yaml.safe_load((TEMPLATES / template).read_text())
+    breaking(pipeline)
+    broken = tmp_path / Path(template).name
+    broken.write_text(yaml.safe_dump(pipeline))
+    failed = _check_schema(schema, broken)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "Schema validation errors" in failed.stdout + failed.stderr
+
+
+def test_plan_formats_in_templates_are_formats_poetflow_has() -> None:
+    from poetflow.ci.registry import plan_formats
+
+    used = set()
+    for path in _template_files():
+        for argv in command_lines(path.read_text()):
+            if argv[0] == "plan" and "--format" in argv:
+                used.add(argv[argv.index("--format") + 1])
+    assert used
+    assert used <= set(plan_formats()), used - set(plan_formats())
 
 
 def test_component_uses_only_declared_inputs() -> None:
