@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shlex
 import shutil
@@ -188,6 +189,34 @@ def test_plan_formats_in_templates_are_formats_poetflow_has() -> None:
                 used.add(argv[argv.index("--format") + 1])
     assert used
     assert used <= set(plan_formats()), used - set(plan_formats())
+
+
+_JUNIT_PATH = re.compile(
+    r"(?:junit:|testResults:|testResultsFiles:)\s*['\"]?(?P<path>[^'\",\s]+)['\"]?"
+)
+
+
+def test_templates_collect_the_junit_xml_where_run_writes_it(demo_repo: Path) -> None:
+    from poetflow.pipeline.runner import RunContext, RunOptions, RunState
+    from poetflow.pipeline.stages.test import TestStage
+    from poetflow.workspace import load_workspace
+
+    workspace = load_workspace(demo_repo)
+    ctx = RunContext(
+        selected=workspace.packages,
+        options=RunOptions(report_dir=Path(".poetflow")),
+        state=RunState(workspace=workspace),
+    )
+    written = TestStage()._options(ctx).junit_xml
+    assert written is not None
+    found = {}
+    for path in _template_files():
+        text = path.read_text().replace("$[[ inputs.report-dir ]]", ".poetflow")
+        for match in _JUNIT_PATH.finditer(text):
+            found[f"{path.relative_to(TEMPLATES)}: {match.group('path')}"] = match.group("path")
+    assert len({name.split(":")[0] for name in found}) >= 4  # gitlab (2), jenkins, azure
+    wrong = [name for name, glob in found.items() if not fnmatch.fnmatch(str(written), glob)]
+    assert not wrong, f"{wrong} do not match {written}"
 
 
 def test_component_uses_only_declared_inputs() -> None:
