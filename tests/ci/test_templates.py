@@ -300,7 +300,10 @@ def test_action_inputs_become_options_the_cli_has() -> None:
         assert "_" not in name, name
         assert spec["description"]
         assert "default" in spec
-    assert {"released", "packages", "versions", "matrix", "report"} <= set(action["outputs"])
+    from poetflow.report import ci_outputs
+
+    # Every output the hand-over writes is declared, and nothing else.
+    assert set(action["outputs"]) == set(ci_outputs(None, None))
     group = get_command(app)
     global_options = {opt for param in group.params for opt in param.opts}
     for spec in ACTION_INPUTS:
