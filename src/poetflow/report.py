@@ -474,7 +474,9 @@ def render_markdown(report: RunReport) -> str:
         for name, stage in failures:
             detail = f": {_cell(stage.detail)}" if stage.detail else ""
             lines.append(f"- **{_cell(name)}** — {stage.name} {stage.status}{detail}")
-    lines += ["", f"_{report.duration:.1f}s · exit code {report.exit_code}_", ""]
+    if lines[-1]:
+        lines.append("")
+    lines += [f"_{report.duration:.1f}s · exit code {report.exit_code}_", ""]
     from poetflow.masking import mask
 
     return mask("\n".join(lines))
