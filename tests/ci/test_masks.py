@@ -185,3 +185,12 @@ def test_a_token_minted_by_trusted_publishing_is_masked_when_minted(
     finally:
         oidc.proxy.stop()
         server.stop()
+
+
+def test_the_ci_docs_name_every_secret_variable() -> None:
+    from poetflow.masking import SECRET_VARIABLE_PREFIXES, SECRET_VARIABLES
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "ci.md").read_text(encoding="utf-8")
+    missing = [name for name in SECRET_VARIABLES if f"`{name}`" not in text]
+    missing += [prefix for prefix in SECRET_VARIABLE_PREFIXES if f"`{prefix}" not in text]
+    assert not missing, f"docs/ci.md 'What is masked' lacks {missing}"
