@@ -193,3 +193,14 @@ def test_a_failed_build_is_annotated_on_the_package_it_failed_for(
     props, message = issues[0]
     assert props == {"type": "error", "sourcepath": "packages/core/pyproject.toml"}
     assert message.startswith("acme-core: build failed.")
+
+
+def test_a_hand_over_that_fails_never_changes_the_outcome(
+    demo_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = ci_environment("github", demo_repo, tmp_path)
+    env["GITHUB_OUTPUT"] = str(tmp_path)  # a folder: the runner's file cannot be written
+    assert _run(["build", "--package", "acme-core"], env, demo_repo) == 0
+    err = capsys.readouterr().err
+    assert "warning: Could not hand the results to GitHub Actions:" in err
+    assert (demo_repo / ".poetflow" / "poetflow-report.json").is_file()

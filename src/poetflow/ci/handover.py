@@ -80,7 +80,9 @@ class CiSession:
             self.system.hand_over(
                 HandOver(report, report_dir, report_file, tuple(errors)), sys.stderr
             )
-        except (OSError, PoetFlowError) as exc:
+        except (OSError, ValueError, PoetFlowError) as exc:
+            # Unwritable runner files or a value the system cannot carry: the command's
+            # own outcome stands, and its report file is still in the report folder.
             logger.warning("Could not hand the results to %s: %s", self.system.title, exc)
         sys.stderr.flush()
 
