@@ -35,6 +35,10 @@ _SCRUBBED_PREFIXES = (
     "OTEL_",
     "ACTIONS_ID_TOKEN",
     "SIGSTORE_ID_TOKEN",
+    # The other CI systems PoetFlow detects: a test decides which one it runs in.
+    "TF_BUILD",
+    "BITBUCKET_",
+    "JENKINS_",
 )
 
 

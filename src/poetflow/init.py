@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 from poetflow.config import InternalConstraint, Versioning
 from poetflow.errors import MetadataError, UsageError
@@ -16,9 +16,7 @@ from poetflow.metadata import MetadataStyle, canonical_name, read_project_metada
 from poetflow.tomlfile import read_toml
 
 __all__ = [
-    "CI_KINDS",
     "TAG_FORMATS",
-    "CiKind",
     "FoundPackage",
     "InitSettings",
     "Inspection",
@@ -35,9 +33,6 @@ __all__ = [
     "settings_from",
     "write_files",
 ]
-
-CiKind = Literal["github", "gitlab", "jenkins"]
-CI_KINDS: tuple[str, ...] = get_args(CiKind)
 
 # The tag formats seen in the wild, most common first: ties in detection go to the earlier one.
 TAG_FORMATS: tuple[str, ...] = (
@@ -450,15 +445,6 @@ def ci_template_dir() -> Path:
     )
 
 
-# Where each CI reads its pipeline from: template path -> path in the user's repository.
-_CI_TARGETS: Mapping[str, str] = {
-    "github": ".github/workflows/{file}",
-    "gitlab": "{file}",
-    "jenkins": "{file}",
-}
-# Template folders that are not copied: gitlab/templates/ holds the CI/CD component that
-# PoetFlow's own repository publishes to the GitLab catalog, not a file of the user's repo.
-_CI_EXCLUDED: Mapping[str, tuple[str, ...]] = {"gitlab": ("templates/",)}
 # The values the shipped templates are written with, replaced by the repository's own.
 _TEMPLATE_BRANCH = "main"
 _TEMPLATE_REPOSITORY = "pypi"
@@ -476,8 +462,12 @@ class _CiContext:
 
 
 def _template_files(kind: str) -> list[tuple[Path, str]]:
-    """(template file, target relative path) for one CI kind."""
-    base = ci_template_dir() / kind
+    """(template file, target relative path) for one CI system (where it reads them)."""
+    from poetflow.ci.registry import template_system
+
+    templates = template_system(kind).templates
+    assert templates is not None  # template_system() knows only systems with templates
+    base = ci_template_dir() / templates.folder
     if not base.is_dir():
         raise UsageError(
             f"No CI templates for {kind!r} in {ci_template_dir()}.",
@@ -488,9 +478,9 @@ def _template_files(kind: str) -> list[tuple[Path, str]]:
         relative = template.relative_to(base).as_posix()
         if not template.is_file() or template.name.startswith("README"):
             continue
-        if relative.startswith(_CI_EXCLUDED.get(kind, ())):
+        if relative.startswith(templates.excluded):
             continue
-        files.append((template, _CI_TARGETS[kind].format(file=relative)))
+        files.append((template, templates.target.format(file=relative)))
     return files
 
 
@@ -504,8 +494,9 @@ def adapt_template(text: str, context: _CiContext) -> str:
     Placeholders ``{{ python_version }}``, ``{{ repository }}``, ``{{ default_branch }}``,
     ``{{ packages }}`` and ``{{ tag_glob }}`` are replaced, and so are the concrete values
     the shipped templates are written with: the Python version (``python-version:``,
-    ``python:X.Y`` images), the ``main`` branch, the ``*-v*`` release tag pattern and the
-    ``pypi`` repository.
+    ``versionSpec:``, ``python:X.Y`` images), the ``main`` branch (in branch lists and
+    keys, ``refs/heads/main``, ``origin/main``), the quoted ``"*-v*"`` release tag
+    pattern and the ``pypi`` repository.
     """
     values = {
         "python_version": context.python_version,
@@ -517,17 +508,22 @@ def adapt_template(text: str, context: _CiContext) -> str:
     for key, value in values.items():
         text = re.sub(r"\{\{\s*" + key + r"\s*\}\}", value, text)
     version = context.python_version
-    python_key = r"((?:python-version|PYTHON_VERSION):\s*[\"']?)\d+\.\d+"
+    python_key = r"((?:python-version|PYTHON_VERSION|versionSpec):\s*[\"']?)\d+\.\d+"
     text = re.sub(python_key, rf"\g<1>{version}", text)
     text = re.sub(r"(image:\s*[\"']?python:)\d+\.\d+", rf"\g<1>{version}", text)
-    text = text.replace(f'tags: ["{_TEMPLATE_TAG_GLOB}"]', f'tags: ["{values["tag_glob"]}"]')
+    for quote in "\"'":
+        text = text.replace(
+            f"{quote}{_TEMPLATE_TAG_GLOB}{quote}", f"{quote}{values['tag_glob']}{quote}"
+        )
     branch = context.default_branch
     if branch != _TEMPLATE_BRANCH:
         for pattern in (
-            r"(branches:\s*\[)main(\])",
+            r"((?:branches|include):\s*\[)main(\])",
             r"(\|\|\s*')main(')",
             r"(origin/)main()\b",
+            r"(refs/heads/)main()\b",
             r"(branch\s*')main(')",
+            r"(?m)(^[ \t]+)main(:[ \t]*$)",  # a branch as a mapping key
         ):
             text = re.sub(pattern, rf"\g<1>{branch}\g<2>", text)
     repository = context.publish_repository
@@ -541,8 +537,7 @@ def plan_ci_files(
     inspection: Inspection, kind: str, settings: InitSettings | None = None
 ) -> list[PlannedFile]:
     """The CI files for ``kind`` adapted to the repository (not written yet)."""
-    if kind not in CI_KINDS:
-        raise UsageError(f"Unknown CI {kind!r}.", hint=f"Choose one of {', '.join(CI_KINDS)}.")
+    files = _template_files(kind)
     existing = inspection.existing_config or {}
     publish = existing.get("publish", {})
     configured = publish.get("repository") if isinstance(publish, Mapping) else None
@@ -555,7 +550,7 @@ def plan_ci_files(
         publish_repository=configured if isinstance(configured, str) else None,
     )
     planned = []
-    for template, target in _template_files(kind):
+    for template, target in files:
         path = inspection.root / target
         planned.append(
             PlannedFile(

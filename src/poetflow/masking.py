@@ -1,7 +1,9 @@
 """Secret masking: every credential PoetFlow reads is registered here and hidden in all output.
 
 This module also holds the one table of environment variables that carry secrets: the
-credential lookup, the CI masks and the environment handed to hooks all read it.
+credential lookup, the CI masks and the environment handed to hooks all read it. A CI
+system that masks on its side too subscribes with :func:`on_secret` and hears of every
+secret as it is registered, so it is told before anything can print it.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "is_credential_variable",
     "is_secret_variable",
     "mask",
+    "on_secret",
     "register_environment_secrets",
     "register_secret",
     "registered_secrets",
@@ -52,22 +55,56 @@ _CREDENTIAL_PREFIXES = ("TWINE_",)
 
 _MASK = "***"
 _lock = threading.Lock()
+# What mask() hides: every secret and, for a multi-line one, each of its lines (output
+# is printed line by line, so its lines appear apart from each other).
 _secrets: set[str] = set()
+# The secrets as registered, in order, for listeners that subscribe later.
+_registered: dict[str, None] = {}
+_listeners: list[Callable[[str], None]] = []
 
 # Short values would mask ordinary words all over the output; real tokens are longer.
 _MIN_SECRET_LENGTH = 4
 
 
 def register_secret(value: str | None) -> None:
-    """Remember ``value`` so that :func:`mask` hides it everywhere from now on."""
-    if value and len(value) >= _MIN_SECRET_LENGTH:
-        with _lock:
-            _secrets.add(value)
+    """Remember ``value`` so that :func:`mask` hides it everywhere from now on, and tell
+    the listeners (a CI system's mask writer) of it, once."""
+    if not value or len(value) < _MIN_SECRET_LENGTH:
+        return
+    with _lock:
+        if value in _registered:
+            return
+        _registered[value] = None
+        _secrets.add(value)
+        _secrets.update(
+            line for line in value.splitlines() if len(line.strip()) >= _MIN_SECRET_LENGTH
+        )
+        listeners = list(_listeners)
+    for listener in listeners:
+        listener(value)
 
 
 def registered_secrets() -> frozenset[str]:
+    """The secrets as registered (a multi-line one as one value)."""
     with _lock:
-        return frozenset(_secrets)
+        return frozenset(_registered)
+
+
+def on_secret(listener: Callable[[str], None]) -> Callable[[], None]:
+    """Call ``listener`` with every secret registered so far and from now on; returns
+    the function that unsubscribes it."""
+    with _lock:
+        _listeners.append(listener)
+        known = list(_registered)
+    for secret in known:
+        listener(secret)
+
+    def unsubscribe() -> None:
+        with _lock:
+            if listener in _listeners:
+                _listeners.remove(listener)
+
+    return unsubscribe
 
 
 def mask(text: str) -> str:

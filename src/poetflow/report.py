@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -156,6 +156,7 @@ class RunReport:
     started_at: str = field(default_factory=_now)
     ci: Mapping[str, str] = field(default_factory=dict)
     junit: tuple[str, ...] = ()
+    note: str = ""
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -174,6 +175,7 @@ class RunReport:
             "root": self.root,
             "ci": dict(self.ci),
             "junit": list(self.junit),
+            **({"note": self.note} if self.note else {}),
             "stages": [_stage_dict(stage) for stage in self.stages],
             "packages": [_package_dict(package) for package in self.packages],
         }
@@ -199,6 +201,7 @@ class RunReport:
             started_at=str(data.get("started_at", "")),
             ci=dict(data.get("ci", {})),
             junit=tuple(data.get("junit", ())),
+            note=str(data.get("note", "")),
         )
 
 
@@ -445,6 +448,8 @@ def render_markdown(report: RunReport) -> str:
             + ", ".join(f"{s.name} {s.status} ({s.duration:.1f}s)" for s in report.stages)
         )
         lines.append("")
+    if report.note:
+        lines += [report.note, ""]
     if report.packages:
         lines += [
             "| Package | Version | Tests | Artifacts | Published | Signed | Status |",
@@ -460,7 +465,7 @@ def render_markdown(report: RunReport) -> str:
                 f"| {_cell(package.name)} | {_version_cell(package)} | {_tests_cell(package)} "
                 f"| {_artifacts_cell(package)} | {published} | {signed} | {status} |"
             )
-    else:
+    elif not report.note:
         lines.append("No packages were selected.")
     failures = [
         (package.name, stage)
@@ -474,7 +479,9 @@ def render_markdown(report: RunReport) -> str:
         for name, stage in failures:
             detail = f": {_cell(stage.detail)}" if stage.detail else ""
             lines.append(f"- **{_cell(name)}** — {stage.name} {stage.status}{detail}")
-    lines += ["", f"_{report.duration:.1f}s · exit code {report.exit_code}_", ""]
+    if lines[-1]:
+        lines.append("")
+    lines += [f"_{report.duration:.1f}s · exit code {report.exit_code}_", ""]
     from poetflow.masking import mask
 
     return mask("\n".join(lines))
@@ -484,23 +491,24 @@ def render_markdown(report: RunReport) -> str:
 
 
 def ci_outputs(report: RunReport | None, report_file: Path | None) -> dict[str, str]:
-    """The action outputs (also the GitLab dotenv values): plain strings, JSON where a list."""
-    packages: Iterable[PackageRecord] = report.packages if report else ()
+    """The step outputs every CI system is handed (action.yml's ``outputs``): plain
+    strings, JSON where a list; ``artifacts`` lists every artifact with its sha256."""
+    packages: Sequence[PackageRecord] = report.packages if report else ()
     released = report.released if report else ()
     return {
         "released": "true" if released else "false",
         "packages": json.dumps([package.name for package in packages]),
-        "versions": json.dumps(
-            {package.name: package.version_after for package in (report.packages if report else ())}
-        ),
+        "versions": json.dumps({package.name: package.version_after for package in packages}),
         "released-packages": json.dumps([package.name for package in released]),
         "matrix": json.dumps(
-            {
-                "include": [
-                    {"package": package.name, "path": package.path}
-                    for package in (report.packages if report else ())
-                ]
-            }
+            {"include": [{"package": package.name, "path": package.path} for package in packages]}
+        ),
+        "artifacts": json.dumps(
+            [
+                {"package": package.name, "path": artifact.path, "sha256": artifact.sha256}
+                for package in packages
+                for artifact in package.artifacts
+            ]
         ),
         "report": str(report_file) if report_file else "",
     }

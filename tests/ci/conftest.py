@@ -1,4 +1,4 @@
-"""Fixtures for the CI tests: a GitHub Actions step environment."""
+"""Fixtures for the CI tests: a GitHub Actions step environment, no secrets from before."""
 
 from __future__ import annotations
 
@@ -22,3 +22,13 @@ def github_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Pat
     monkeypatch.setenv("GITHUB_REPOSITORY", "acme/monorepo")
     monkeypatch.setenv("GITHUB_RUN_ID", "42")
     return files
+
+
+@pytest.fixture(autouse=True)
+def _no_earlier_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no registered secrets, as each poetflow process does (the
+    registry is process-wide, and a CI session announces what was registered before it)."""
+    from poetflow import masking
+
+    monkeypatch.setattr(masking, "_secrets", set())
+    monkeypatch.setattr(masking, "_registered", {})

@@ -33,31 +33,29 @@ def test_github_inputs_drive_discover_and_fill_outputs_and_summary(
         "INPUT_PACKAGES": "acme-core",
         "INPUT_DRY-RUN": "false",
         "INPUT_LOG-LEVEL": "info",
+        "INPUT_REPORT-DIR": ".poetflow",  # GitHub passes defaults; discover has no such option
     }
     os.chdir(demo_repo)  # GitHub starts docker actions in the workspace
     assert run_container([], env) == 0
-    assert "acme-core" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "acme-core" in captured.out
+    assert "does not apply" not in captured.err
+    # discover does no work on packages and writes no report: the hand-over says so.
     outputs = parse_github_output(github_env["output"])
     assert outputs["released"] == "false"
-    assert set(json.loads(outputs["packages"])) == {
-        "acme-app",
-        "acme-core",
-        "acme-http",
-        "acme-storage",
-    }
-    assert outputs["report"] == ".poetflow/poetflow-report.json"
-    report = json.loads((demo_repo / outputs["report"]).read_text())
-    assert report["command"] == "--log-level info discover --package acme-core"
-    assert report["ci"]["run_url"] == "https://github.com/acme/monorepo/actions/runs/42"
+    assert json.loads(outputs["packages"]) == []
+    assert outputs["report"] == ""
+    assert not (demo_repo / ".poetflow" / "poetflow-report.json").exists()
     summary = github_env["summary"].read_text()
-    assert "PoetFlow `--log-level info discover --package acme-core`" in summary
-    assert "| acme-core |" in summary
+    assert "PoetFlow `poetflow --log-level info discover --package acme-core`" in summary
+    assert "writes no run report of its own" in summary
 
 
 def test_every_command_takes_the_report_dir_input_github_always_passes(
     demo_repo: Path, github_env: dict[str, Path]
 ) -> None:
-    # action.yml's report-dir default reaches every command; only `run` has the option.
+    # action.yml's report-dir default reaches every command; graph has no such option (and
+    # writes no report of its own), so the input must not break it.
     env = {
         **os.environ,
         "GITHUB_WORKSPACE": str(demo_repo),
@@ -67,8 +65,8 @@ def test_every_command_takes_the_report_dir_input_github_always_passes(
     os.chdir(demo_repo)
     assert run_container([], env) == 0
     outputs = parse_github_output(github_env["output"])
-    assert outputs["report"] == "ci-reports/poetflow-report.json"
-    assert (demo_repo / "ci-reports" / "poetflow-report.json").is_file()
+    assert outputs["report"] == ""
+    assert not (demo_repo / "ci-reports").exists()
 
 
 def test_bad_usage_exits_2_with_an_annotation(
@@ -76,15 +74,16 @@ def test_bad_usage_exits_2_with_an_annotation(
 ) -> None:
     env = {**os.environ, "GITHUB_WORKSPACE": str(demo_repo), "INPUT_PACKAGES": "nope"}
     os.chdir(demo_repo)
-    assert run_container(["discover", "--package", "no-such-package"], env) == 2
+    assert run_container(["build", "--package", "no-such-package"], env) == 2
     captured = capsys.readouterr()
-    assert "::error title=PoetFlow::" in captured.out
-    assert "no-such-package" in captured.out
+    assert "::error title=PoetFlow::No package named 'no-such-package'" in captured.err
+    assert "::error" not in captured.out
     outputs = parse_github_output(github_env["output"])
-    report = json.loads((demo_repo / outputs["report"]).read_text())
-    assert report["status"] == "error"
-    assert report["exit_code"] == 2
-    assert "exit code 2" in github_env["summary"].read_text()
+    assert outputs["report"] == ""
+    assert json.loads(outputs["packages"]) == []
+    summary = github_env["summary"].read_text()
+    assert "exit code 2" in summary
+    assert "It stopped before it had a report: No package named 'no-such-package'" in summary
 
 
 def test_a_broken_pyproject_is_annotated_on_that_file(
@@ -94,8 +93,18 @@ def test_a_broken_pyproject_is_annotated_on_that_file(
     env = {**os.environ, "GITHUB_WORKSPACE": str(demo_repo), "INPUT_COMMAND": "discover"}
     os.chdir(demo_repo)
     assert run_container([], env) == 2
-    out = capsys.readouterr().out
-    assert "::error file=packages/core/pyproject.toml,title=PoetFlow::" in out
+    err = capsys.readouterr().err
+    assert "::error file=packages/core/pyproject.toml,title=PoetFlow::" in err
+
+
+def test_an_unknown_option_is_one_annotation_too(
+    demo_repo: Path, github_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {**os.environ, "GITHUB_WORKSPACE": str(demo_repo)}
+    os.chdir(demo_repo)
+    assert run_container(["graph", "--no-such-option"], env) == 2
+    err = capsys.readouterr().err
+    assert "::error title=PoetFlow::No such option '--no-such-option'" in err
 
 
 def test_invalid_boolean_input_exits_2_before_running(
@@ -105,8 +114,21 @@ def test_invalid_boolean_input_exits_2_before_running(
     assert run_container([], env) == 2
     captured = capsys.readouterr()
     assert "Action input 'dry-run' must be true or false, not 'yes'" in captured.err
-    assert "::error title=PoetFlow action input::" in captured.out
-    assert github_env["output"].read_text() == ""
+    assert "::error title=PoetFlow::Action input 'dry-run' must be" in captured.err
+    assert captured.out == ""
+    outputs = parse_github_output(github_env["output"])
+    assert outputs["released"] == "false"
+    assert "poetflow-action" in github_env["summary"].read_text()
+
+
+def test_an_input_the_command_lacks_is_left_out_with_a_warning(
+    demo_repo: Path, github_env: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {**os.environ, "INPUT_COMMAND": "graph", "INPUT_REPOSITORY": "internal"}
+    os.chdir(demo_repo)
+    assert run_container([], env) == 0
+    err = capsys.readouterr().err
+    assert "warning: Action input 'repository' does not apply to `poetflow graph`" in err
 
 
 def test_secrets_are_masked_before_anything_else(
@@ -123,18 +145,18 @@ def test_secrets_are_masked_before_anything_else(
     }
     os.chdir(demo_repo)
     assert run_container([], env) == 0
-    lines = capsys.readouterr().out.splitlines()
+    lines = capsys.readouterr().err.splitlines()
     assert "::add-mask::pypi-direct-0123456789" in lines[:2]
     assert "::add-mask::pypi-from-a-file-0123456789" in lines[:2]
 
 
-def test_gitlab_gets_a_dotenv_report(demo_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gitlab_gets_a_dotenv_report(demo_repo: Path) -> None:
     env = {**os.environ, "GITLAB_CI": "true", "POETFLOW_COMMAND": "discover"}
     os.chdir(demo_repo)
     assert run_container([], env) == 0
     dotenv = (demo_repo / ".poetflow" / "poetflow.env").read_text().splitlines()
     assert "POETFLOW_RELEASED=false" in dotenv
-    assert any(line.startswith("POETFLOW_REPORT_FILE=") for line in dotenv)
+    assert "POETFLOW_REPORT_FILE=" in dotenv  # discover writes no report
 
 
 def test_entrypoint_script_runs_a_shell_command_as_given(tmp_path: Path) -> None:

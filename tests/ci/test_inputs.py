@@ -96,10 +96,41 @@ def test_command_with_subcommand_words_and_extra_args() -> None:
 
 
 def test_poetflow_variables_are_used_without_inputs() -> None:
-    env = {"POETFLOW_COMMAND": "build", "POETFLOW_PACKAGES": "acme-core", "POETFLOW_SIGN": "1"}
+    env = {"POETFLOW_COMMAND": "publish", "POETFLOW_PACKAGES": "acme-core", "POETFLOW_SIGN": "1"}
     invocation = invocation_from_env([], env)
     assert invocation.source == "env"
-    assert invocation.argv == ("build", "--package", "acme-core", "--sign")
+    assert invocation.argv == ("publish", "--package", "acme-core", "--sign")
+
+
+def test_options_go_only_to_commands_that_have_them() -> None:
+    # GitHub passes every input with its default (report-dir: .poetflow); the GitLab
+    # component sets POETFLOW_REPORT_DIR for any command. discover has no --report-dir.
+    inputs = {"INPUT_COMMAND": "discover", "INPUT_REPORT-DIR": ".poetflow", "INPUT_JOBS": "3"}
+    invocation = invocation_from_env([], inputs)
+    assert invocation.argv == ("discover",)
+    # An input the user set to something of their own is left out with a note saying so.
+    assert invocation.ignored == (
+        "Action input 'jobs' does not apply to `poetflow discover`; it was left out.",
+    )
+    env = {"POETFLOW_COMMAND": "build", "POETFLOW_SIGN": "1", "POETFLOW_REPORT_DIR": "out"}
+    assert invocation_from_env([], env).argv == ("build", "--report-dir", "out")
+    # Subcommand words are followed to the command that runs.
+    bump = {"INPUT_COMMAND": "version bump auto", "INPUT_REPORT-DIR": "out", "INPUT_SIGN": "true"}
+    assert invocation_from_env([], bump).argv == ("version", "bump", "auto", "--report-dir", "out")
+    # A command the CLI does not have gets the options as given: the CLI says what is wrong.
+    unknown = invocation_from_env([], {"INPUT_COMMAND": "deploy", "INPUT_JOBS": "2"})
+    assert unknown.argv == ("deploy", "--jobs", "2")
+
+
+def test_action_input_defaults_are_those_of_action_yml() -> None:
+    import yaml
+
+    from poetflow.ci.inputs import ACTION_INPUTS
+
+    action = yaml.safe_load((Path(__file__).resolve().parents[2] / "action.yml").read_text())
+    declared = {name: str(spec["default"]) for name, spec in action["inputs"].items()}
+    assert {spec.name: spec.default for spec in ACTION_INPUTS} == declared
+    assert [spec.name for spec in ACTION_INPUTS] == list(action["inputs"])
 
 
 def test_nothing_given_means_poetflow_run() -> None:

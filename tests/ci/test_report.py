@@ -128,7 +128,39 @@ def test_ci_outputs(tmp_path: Path) -> None:
         "package": "acme-core",
         "path": "packages/core",
     }
+    artifacts = json.loads(outputs["artifacts"])
+    assert artifacts[0] == {
+        "package": "acme-core",
+        "path": "packages/core/dist/acme_core-1.3.0-py3-none-any.whl",
+        "sha256": hashlib.sha256(b"wheel bytes").hexdigest(),
+    }
     assert ci_outputs(None, None)["released"] == "false"
+
+
+def test_a_minimal_report_says_why_it_lists_no_package(tmp_path: Path) -> None:
+    from poetflow.ci.handover import minimal_report
+
+    report = minimal_report(
+        "poetflow build --package nope",
+        2,
+        duration=0.2,
+        dry_run=True,
+        errors=["No package named 'nope' in this workspace."],
+    )
+    data = json.loads(write_report(report, tmp_path).read_text())
+    jsonschema.validate(data, json.loads(schema_path().read_text()))
+    assert data["status"] == "error"
+    assert (
+        data["note"]
+        == "It stopped before it had a report: No package named 'nope' in this workspace."
+    )
+    assert read_report(tmp_path / REPORT_FILENAME) == report
+    summary = render_markdown(report)
+    assert "It stopped before it had a report" in summary
+    assert "No packages were selected" not in summary
+    assert "(dry run)" in summary
+    # A full report carries no note.
+    assert "note" not in _release_report(tmp_path).to_dict()
 
 
 def test_report_from_a_pipeline_run(demo_repo: Path) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -136,6 +139,88 @@ def test_gitlab_pipeline_and_component_match_the_gitlab_schema(tmp_path: Path) -
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _check_schema(schema: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    # These vendor schemas are written in non-unicode ECMAScript regex syntax: check-jsonschema's
+    # default (unicode) engine cannot even compile some of their patterns.
+    return subprocess.run(
+        [_tool("check-jsonschema"), "--regex-variant", "nonunicode", "--builtin-schema", schema]
+        + [str(path) for path in files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _break_azure(pipeline: dict[str, Any]) -> None:
+    pipeline["jobs"][0]["steps"] = "checkout and run"
+
+
+def _break_bitbucket(pipeline: dict[str, Any]) -> None:
+    pipeline["pipelines"]["branches"]["main"][0]["step"]["script"] = "poetflow run"
+
+
+@pytest.mark.parametrize(
+    ("schema", "template", "breaking"),
+    [
+        ("vendor.azure-pipelines", "azure/azure-pipelines.yml", _break_azure),
+        ("vendor.bitbucket-pipelines", "bitbucket/bitbucket-pipelines.yml", _break_bitbucket),
+    ],
+)
+def test_azure_and_bitbucket_pipelines_match_their_schemas(
+    schema: str, template: str, breaking: Callable[[dict[str, Any]], None], tmp_path: Path
+) -> None:
+    result = _check_schema(schema, TEMPLATES / template)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The schema does catch a broken pipeline (steps or a script that is not a list).
+    pipeline = yaml.safe_load((TEMPLATES / template).read_text())
+    breaking(pipeline)
+    broken = tmp_path / Path(template).name
+    broken.write_text(yaml.safe_dump(pipeline))
+    failed = _check_schema(schema, broken)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "Schema validation errors" in failed.stdout + failed.stderr
+
+
+def test_plan_formats_in_templates_are_formats_poetflow_has() -> None:
+    from poetflow.ci.registry import plan_formats
+
+    used = set()
+    for path in _template_files():
+        for argv in command_lines(path.read_text()):
+            if argv[0] == "plan" and "--format" in argv:
+                used.add(argv[argv.index("--format") + 1])
+    assert used
+    assert used <= set(plan_formats()), used - set(plan_formats())
+
+
+_JUNIT_PATH = re.compile(
+    r"(?:junit:|testResults:|testResultsFiles:)\s*['\"]?(?P<path>[^'\",\s]+)['\"]?"
+)
+
+
+def test_templates_collect_the_junit_xml_where_run_writes_it(demo_repo: Path) -> None:
+    from poetflow.pipeline.runner import RunContext, RunOptions, RunState
+    from poetflow.pipeline.stages.test import TestStage
+    from poetflow.workspace import load_workspace
+
+    workspace = load_workspace(demo_repo)
+    ctx = RunContext(
+        selected=workspace.packages,
+        options=RunOptions(report_dir=Path(".poetflow")),
+        state=RunState(workspace=workspace),
+    )
+    written = TestStage()._options(ctx).junit_xml
+    assert written is not None
+    found = {}
+    for path in _template_files():
+        text = path.read_text().replace("$[[ inputs.report-dir ]]", ".poetflow")
+        for match in _JUNIT_PATH.finditer(text):
+            found[f"{path.relative_to(TEMPLATES)}: {match.group('path')}"] = match.group("path")
+    assert len({name.split(":")[0] for name in found}) >= 4  # gitlab (2), jenkins, azure
+    wrong = [name for name, glob in found.items() if not fnmatch.fnmatch(str(written), glob)]
+    assert not wrong, f"{wrong} do not match {written}"
+
+
 def test_component_uses_only_declared_inputs() -> None:
     component = (TEMPLATES / "gitlab" / "templates" / "poetflow.yml").read_text()
     spec, jobs = component.split("\n---\n")
@@ -217,7 +302,10 @@ def test_action_inputs_become_options_the_cli_has() -> None:
         assert "_" not in name, name
         assert spec["description"]
         assert "default" in spec
-    assert {"released", "packages", "versions", "matrix", "report"} <= set(action["outputs"])
+    from poetflow.report import ci_outputs
+
+    # Every output the hand-over writes is declared, and nothing else.
+    assert set(action["outputs"]) == set(ci_outputs(None, None))
     group = get_command(app)
     global_options = {opt for param in group.params for opt in param.opts}
     for spec in ACTION_INPUTS:
@@ -246,18 +334,3 @@ def test_every_action_input_is_an_option_of_poetflow_run() -> None:
     options = {opt for param in run.params for opt in param.opts}
     missing = [s.option for s in ACTION_INPUTS if s.option and s.option not in options]
     assert not missing, f"action inputs without a poetflow run option: {missing}"
-
-
-def test_report_dir_commands_are_the_commands_with_that_option() -> None:
-    from poetflow.ci.inputs import REPORT_DIR_COMMANDS
-    from poetflow.cli.app import app
-
-    group = get_command(app)
-    assert isinstance(group, click.Group)
-    ctx = click.Context(group)
-    having = set()
-    for name in group.list_commands(ctx):
-        command = group.get_command(ctx, name)
-        if command is not None and any("--report-dir" in p.opts for p in command.params):
-            having.add(name)
-    assert having == REPORT_DIR_COMMANDS

@@ -17,7 +17,8 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-IMAGE = "localhost/poetflow:test"
+# Another checkout on the same machine may build its own: POETFLOW_TEST_IMAGE names ours.
+IMAGE = os.environ.get("POETFLOW_TEST_IMAGE", "localhost/poetflow:test")
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))  # tests/index_server.py
 sys.path.insert(0, str(HERE.parent / "ci"))  # ci_helpers

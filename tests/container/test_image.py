@@ -15,7 +15,6 @@ from container_helpers import Run
 pytestmark = pytest.mark.slow
 
 UID = 1234
-DEMO_PACKAGES = {"acme-app", "acme-core", "acme-http", "acme-storage"}
 
 
 def _chown(path: Path, uid: int) -> None:
@@ -101,16 +100,14 @@ def test_github_action_as_root_in_a_workspace_owned_by_another_uid(
     # acme-core changed; everything that depends on it is selected too.
     assert "acme-core" in stdout
     assert "acme-app" in stdout
+    # discover works on no package: the hand-over is a minimal report saying so.
     outputs = parse_github_output(github_files / "output")
-    assert set(json.loads(outputs["packages"])) == DEMO_PACKAGES
+    assert json.loads(outputs["packages"]) == []
     assert outputs["released"] == "false"
-    assert outputs["report"] == ".poetflow/poetflow-report.json"
-    report = json.loads((workspace / outputs["report"]).read_text())
-    assert report["exit_code"] == 0
-    assert report["root"] == "/github/workspace"
+    assert outputs["report"] == ""
     summary = (github_files / "summary").read_text()
-    assert "PoetFlow `--log-level info discover --since HEAD~1`" in summary
-    assert "| acme-core | 0.3.0 |" in summary or "| acme-core |" in summary
+    assert "PoetFlow `poetflow --log-level info discover --since 'HEAD~1'`" in summary
+    assert "writes no run report of its own" in summary
 
 
 def test_bad_action_input_fails_with_exit_2_and_an_annotation(
@@ -121,9 +118,9 @@ def test_bad_action_input_fails_with_exit_2_and_an_annotation(
         env={**GITHUB_ENV, "INPUT_COMMAND": "discover", "INPUT_DRY-RUN": "yes"},
     )
     assert result.returncode == 2
-    assert "::error title=PoetFlow action input::" in result.stdout
-    assert "must be true or false" in result.stderr
-    assert (github_files / "output").read_text() == ""
+    assert "::error title=PoetFlow::Action input 'dry-run' must be true or false" in result.stderr
+    assert result.stdout == ""
+    assert parse_github_output(github_files / "output")["released"] == "false"
 
 
 def test_jenkins_style_arbitrary_uid_builds_with_an_unwritable_home(
@@ -196,16 +193,22 @@ def test_action_inputs_publish_to_a_local_index_from_the_container(
         uploaded = server.files()
         assert any(name.endswith(".whl") for name in uploaded), uploaded
         assert any(name.startswith("acme_core") for name in uploaded), uploaded
-        # The credentials were masked for GitHub first, and never printed.
-        lines = result.stdout.splitlines()
+        # The credentials were masked for GitHub first (on stderr, which the runner reads
+        # too), and never printed.
+        lines = result.stderr.splitlines()
         masks = [line for line in lines if line.startswith("::add-mask::")]
         assert f"::add-mask::{server.password}" in masks
         assert lines[: len(masks)] == masks
         assert server.password not in "\n".join(x for x in lines if "::add-mask::" not in x)
-        assert server.password not in result.stderr
+        assert server.password not in result.stdout
         assert server.password not in (github_files / "summary").read_text()
         outputs = parse_github_output(github_files / "output")
         assert outputs["report"] == ".poetflow/poetflow-report.json"
+        # What publish did, to acme-core only: its artifacts, with their sha256.
+        assert json.loads(outputs["packages"]) == ["acme-core"]
+        report = json.loads((workspace / outputs["report"]).read_text())
+        (core,) = report["packages"]
+        assert {len(a["sha256"]) for a in core["artifacts"]} == {64}
     finally:
         server.stop()
 

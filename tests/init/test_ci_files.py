@@ -49,6 +49,24 @@ def test_gitlab_and_jenkins_land_where_those_ci_read_them(
     assert "pipeline {" in (root / "Jenkinsfile").read_text(encoding="utf-8")
 
 
+def test_azure_and_bitbucket_pipelines_follow_the_repository(
+    make_monorepo: Callable[..., Path], run_cli: Callable[..., CliResult]
+) -> None:
+    root = make_monorepo(PACKAGES, tags=("pkg-a@1.0.0",))
+    git(root, "branch", "-m", "main", "trunk")
+    assert run_cli("init", "--yes", "--ci", "azure", cwd=root).exit_code == 0
+    azure_text = (root / "azure-pipelines.yml").read_text(encoding="utf-8")
+    azure = yaml.safe_load(azure_text)
+    assert azure["trigger"]["branches"]["include"] == ["trunk"]
+    assert azure["trigger"]["tags"]["include"] == ["*@*"]
+    assert "refs/heads/trunk" in azure["jobs"][2]["condition"]
+    result = run_cli("init", "--yes", "--ci", "bitbucket", cwd=root)
+    assert result.exit_code == 0, result.stderr
+    bitbucket = yaml.safe_load((root / "bitbucket-pipelines.yml").read_text(encoding="utf-8"))
+    assert list(bitbucket["pipelines"]["branches"]) == ["trunk"]
+    assert bitbucket["clone"]["depth"] == "full"
+
+
 def test_an_existing_workflow_is_kept_unless_forced(
     make_monorepo: Callable[..., Path], run_cli: Callable[..., CliResult]
 ) -> None:

@@ -1,1 +1,2 @@
-"""CI systems: detect the one PoetFlow runs in, turn inputs into argv, hand results over."""
+"""CI systems: one module each behind one seam (``system``), a registry, the hand-over,
+action inputs turned into argv, and the container adapter."""

@@ -1,17 +1,33 @@
-"""GitHub Actions: step outputs, the job summary, masks and error annotations."""
+"""GitHub Actions: step outputs, the job summary, masks, error annotations, a job matrix."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar, TextIO
+
+from poetflow.ci.system import (
+    CiFacts,
+    CiTemplates,
+    HandOver,
+    PlanFormat,
+    failure_annotations,
+    path_from,
+    report_outputs,
+    secret_lines,
+)
 
 __all__ = [
+    "GitHubActions",
     "add_mask_commands",
     "append_summary",
     "error_annotation",
     "format_output",
+    "github_matrix",
     "write_outputs",
 ]
 
@@ -70,10 +86,63 @@ def error_annotation(
 
 
 def add_mask_commands(secrets: Iterable[str]) -> list[str]:
-    """``::add-mask::`` commands; a multi-line secret is masked line by line, as GitHub needs."""
-    commands = []
-    for secret in secrets:
-        for line in secret.splitlines():
-            if line.strip():
-                commands.append(f"::add-mask::{_escape_data(line)}")
-    return commands
+    """``::add-mask::`` commands; a multi-line secret is masked line by line, as GitHub needs
+    (the runner masks within one log line, so a mask spanning lines would never match)."""
+    return [f"::add-mask::{_escape_data(line)}" for s in secrets for line in secret_lines(s)]
+
+
+def github_matrix(plan: Mapping[str, Any]) -> str:
+    """``{"include": [{"package", "path"}, ...]}`` for ``strategy.matrix`` via fromJSON."""
+    include = [{"package": p["package"], "path": p["path"]} for p in plan["packages"]]
+    return json.dumps({"include": include})
+
+
+@dataclass(frozen=True)
+class GitHubActions(CiFacts):
+    """GitHub Actions (``GITHUB_ACTIONS=true``): the step's output and summary files."""
+
+    name: ClassVar[str] = "github"
+    title: ClassVar[str] = "GitHub Actions"
+    plan_formats: ClassVar[tuple[PlanFormat, ...]] = (
+        PlanFormat(
+            "github-matrix",
+            'a job matrix, {"include": [{"package", "path"}]}, for fromJSON',
+            github_matrix,
+        ),
+    )
+    templates: ClassVar[CiTemplates | None] = CiTemplates("github", ".github/workflows/{file}")
+
+    output_file: Path | None = None
+    summary_file: Path | None = None
+
+    @classmethod
+    def detect(cls, env: Mapping[str, str]) -> GitHubActions | None:
+        if env.get("GITHUB_ACTIONS") != "true":
+            return None
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        run_url = None
+        if env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
+            run_url = f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+        return cls(
+            workspace=path_from(env, "GITHUB_WORKSPACE"),
+            run_url=run_url,
+            ref=env.get("GITHUB_REF_NAME") or env.get("GITHUB_REF"),
+            sha=env.get("GITHUB_SHA"),
+            output_file=path_from(env, "GITHUB_OUTPUT"),
+            summary_file=path_from(env, "GITHUB_STEP_SUMMARY"),
+        )
+
+    def mask_commands(self, secret: str) -> list[str]:
+        return add_mask_commands([secret])
+
+    def hand_over(self, handover: HandOver, stream: TextIO) -> None:
+        """Annotations on the log, outputs and summary to the runner's files (they are
+        the runner's, outside the repository: written under ``--dry-run`` too)."""
+        from poetflow.report import render_markdown
+
+        for note in failure_annotations(handover, self.workspace):
+            stream.write(error_annotation(note.message, file=note.file, title=note.title) + "\n")
+        if self.output_file is not None:
+            write_outputs(self.output_file, report_outputs(handover, self.workspace))
+        if self.summary_file is not None:
+            append_summary(self.summary_file, render_markdown(handover.report))

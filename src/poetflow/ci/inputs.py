@@ -15,10 +15,10 @@ from poetflow.errors import UsageError
 __all__ = [
     "ACTION_INPUTS",
     "DEFAULT_COMMAND",
-    "REPORT_DIR_COMMANDS",
     "ActionInput",
     "InputError",
     "Invocation",
+    "command_options",
     "invocation_from_env",
     "read_inputs",
 ]
@@ -35,34 +35,36 @@ class InputError(UsageError):
 
 @dataclass(frozen=True)
 class ActionInput:
-    """One input of action.yml and the CLI option it becomes (``option`` empty: not argv)."""
+    """One input of action.yml, its default there, and the CLI option it becomes
+    (``option`` empty: not argv)."""
 
     name: str
     kind: InputKind
     option: str = ""
     placement: Placement = "command"
+    default: str = ""
 
 
 # The inputs action.yml declares, in its order. Global options go before the command name
-# (every command accepts them there); the others after it.
+# (every command accepts them there); the others after it, when the command has them.
 ACTION_INPUTS: tuple[ActionInput, ...] = (
-    ActionInput("command", "command"),
-    ActionInput("all", "bool", "--all"),
+    ActionInput("command", "command", default=DEFAULT_COMMAND),
+    ActionInput("all", "bool", "--all", default="false"),
     ActionInput("packages", "list", "--package"),
     ActionInput("since", "string", "--since"),
     ActionInput("stages", "string", "--stages"),
     ActionInput("skip", "string", "--skip"),
     ActionInput("repository", "string", "--repository"),
     ActionInput("repository-url", "string", "--repository-url"),
-    ActionInput("sign", "bool", "--sign"),
-    ActionInput("jobs", "int", "--jobs"),
-    ActionInput("report-dir", "string", "--report-dir"),
-    ActionInput("otel", "string", "--otel"),
-    ActionInput("dry-run", "bool", "--dry-run", "global"),
-    ActionInput("log-level", "string", "--log-level", "global"),
-    ActionInput("log-format", "string", "--log-format", "global"),
-    ActionInput("root", "string", "--root", "global"),
+    ActionInput("sign", "bool", "--sign", default="false"),
+    ActionInput("dry-run", "bool", "--dry-run", "global", default="false"),
     ActionInput("working-directory", "directory"),
+    ActionInput("jobs", "int", "--jobs"),
+    ActionInput("report-dir", "string", "--report-dir", default=".poetflow"),
+    ActionInput("log-level", "string", "--log-level", "global", default="info"),
+    ActionInput("log-format", "string", "--log-format", "global", default="text"),
+    ActionInput("root", "string", "--root", "global"),
+    ActionInput("otel", "string", "--otel"),
     ActionInput("args", "args"),
 )
 _BY_NAME = {spec.name: spec for spec in ACTION_INPUTS}
@@ -78,10 +80,6 @@ _FALSE = ("false", "False", "FALSE")
 _CLICK_TRUE = ("1", "yes", "on", "y", "t")
 _CLICK_FALSE = ("0", "no", "off", "n", "f")
 _LIST_SPLIT = re.compile(r"[\s,]+")
-# The commands that take --report-dir. GitHub passes every input with its default, so the
-# report-dir input (default .poetflow) is always set: for any other command it only tells
-# the hand-over where to write the report (`discover --report-dir` is a usage error).
-REPORT_DIR_COMMANDS = frozenset({"run"})
 
 
 @dataclass(frozen=True)
@@ -93,6 +91,7 @@ class Invocation:
     source: Literal["argv", "inputs", "env", "default"]
     passthrough: bool = False  # argv names another program (a CI shell), not a poetflow command
     report_dir: str | None = None  # where the hand-over writes the report, when not on argv
+    ignored: tuple[str, ...] = ()  # why inputs the command has no option for were left out
 
 
 def read_inputs(env: Mapping[str, str]) -> dict[str, str]:
@@ -141,42 +140,82 @@ def _describe(name: str, source: str) -> str:
     return f"Environment variable POETFLOW_{name.upper().replace('-', '_')}"
 
 
-def _arguments(values: Mapping[str, str], source: str) -> tuple[list[str], list[str], list[str]]:
-    """(global options, command words, command options) from input values."""
+def _arguments(
+    values: Mapping[str, str], source: str
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(global options, command words, command options, notes on inputs left out).
+
+    A command option is given only to a command that has it (``discover`` has no
+    ``--report-dir``): an input at its action.yml default is left out quietly, any other
+    value with a note, and so is every POETFLOW_* variable (the CLI reads those itself).
+    """
     globals_: list[str] = []
     command = shlex.split(values.get("command", DEFAULT_COMMAND)) or [DEFAULT_COMMAND]
     if command[0] == "poetflow":  # `command: poetflow plan` reads naturally too
         command = command[1:] or [DEFAULT_COMMAND]
+    accepted = command_options(command)
     options: list[str] = []
+    ignored: list[str] = []
     for spec in ACTION_INPUTS:
         value = values.get(spec.name)
         if value is None or spec.kind in ("command", "directory", "args"):
             continue
         target = globals_ if spec.placement == "global" else options
-        if spec.name == "report-dir" and command[0] not in REPORT_DIR_COMMANDS:
+        words = _option_words(spec, value, source)
+        if not words:
             continue
-        if spec.kind == "bool":
-            if _boolean(spec.name, value, source):
-                target.append(spec.option)
-        elif spec.kind == "list":
-            for item in _LIST_SPLIT.split(value):
-                if item:
-                    target.extend([spec.option, item])
-        elif spec.kind == "int":
-            if not value.isdigit() or int(value) < 1:
-                raise InputError(
-                    f"{_describe(spec.name, source)} must be a whole number of at least 1, "
-                    f"not {value!r}."
+        if spec.placement == "command" and accepted is not None and spec.option not in accepted:
+            if source == "inputs" and value != spec.default:
+                ignored.append(
+                    f"{_describe(spec.name, source)} does not apply to "
+                    f"`poetflow {' '.join(command)}`; it was left out."
                 )
-            target.extend([spec.option, value])
-        else:
-            target.extend([spec.option, value])
+            continue
+        target.extend(words)
     if "args" in values:
         try:
             options.extend(shlex.split(values["args"]))
         except ValueError as exc:
             raise InputError(f"{_describe('args', source)} cannot be split: {exc}.") from exc
-    return globals_, command, options
+    return globals_, command, options, ignored
+
+
+def _option_words(spec: ActionInput, value: str, source: str) -> list[str]:
+    """The argv words of one input's value (none for a false boolean)."""
+    if spec.kind == "bool":
+        return [spec.option] if _boolean(spec.name, value, source) else []
+    if spec.kind == "list":
+        return [word for item in _LIST_SPLIT.split(value) if item for word in (spec.option, item)]
+    if spec.kind == "int" and (not value.isdigit() or int(value) < 1):
+        raise InputError(
+            f"{_describe(spec.name, source)} must be a whole number of at least 1, not {value!r}."
+        )
+    return [spec.option, value]
+
+
+def command_options(words: list[str]) -> frozenset[str] | None:
+    """Every option the poetflow command named by ``words`` accepts, read from its click
+    parameters (``version bump auto``: the options of ``version bump``); None when the
+    words name no command (the CLI then says so itself)."""
+    import click
+    from typer.main import get_command
+
+    from poetflow.cli.app import app
+
+    command: click.Command = get_command(app)
+    ctx = click.Context(command, info_name="poetflow")
+    for word in words:
+        if not isinstance(command, click.Group):
+            break
+        found = command.get_command(ctx, word)
+        if found is None:
+            return None
+        command = found
+        ctx = click.Context(command, info_name=word, parent=ctx)
+    if isinstance(command, click.Group):
+        return None
+    params = command.params
+    return frozenset(opt for param in params for opt in (*param.opts, *param.secondary_opts))
 
 
 def _working_directory(values: Mapping[str, str], env: Mapping[str, str], source: str) -> Path:
@@ -223,10 +262,14 @@ def invocation_from_env(
     else:
         values = _read_poetflow_variables(env)
         source = "env" if values else "default"
-    globals_, command, options = _arguments(values, source)
+    globals_, command, options, ignored = _arguments(values, source)
     cwd = _working_directory(values, env, source)
     return Invocation(
-        (*globals_, *command, *options), cwd, source, report_dir=values.get("report-dir")
+        (*globals_, *command, *options),
+        cwd,
+        source,
+        ignored=tuple(ignored),
+        report_dir=values.get("report-dir"),
     )
 
 

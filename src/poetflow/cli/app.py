@@ -102,24 +102,31 @@ for _name in COMMAND_MODULES:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turn PoetFlowError into its exit code."""
-    try:
-        app(args=argv, prog_name="poetflow")
-    except PoetFlowError as exc:
-        logger.error("%s", exc, exc_info=logger.isEnabledFor(logging.DEBUG))
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        logger.error("Interrupted.")
-        sys.exit(130)
-    except Exception as exc:
-        logger.error(
-            "PoetFlow failed unexpectedly: %s: %s. Rerun with --log-level debug for the "
-            "traceback and report it.",
-            type(exc).__name__,
-            exc,
-            exc_info=True,
-        )
-        sys.exit(EXIT_FAILED)
+    """Console-script entry point: run the app, turn PoetFlowError into its exit code.
+
+    The whole command runs in a CI session: the CI system is told of every secret before
+    anything can print it, and a command's report is handed to it in-process.
+    """
+    from poetflow.ci.handover import ci_session
+
+    with ci_session():
+        try:
+            app(args=argv, prog_name="poetflow")
+        except PoetFlowError as exc:
+            logger.error("%s", exc, exc_info=logger.isEnabledFor(logging.DEBUG))
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            logger.error("Interrupted.")
+            sys.exit(130)
+        except Exception as exc:
+            logger.error(
+                "PoetFlow failed unexpectedly: %s: %s. Rerun with --log-level debug for the "
+                "traceback and report it.",
+                type(exc).__name__,
+                exc,
+                exc_info=True,
+            )
+            sys.exit(EXIT_FAILED)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,15 +17,21 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-_EXAMPLES = """
-Examples:
 
-  poetflow init
+def _examples() -> str:
+    from poetflow.ci.registry import template_systems
 
-  poetflow init --yes --ci github
+    lines = ["Examples:", "", "  poetflow init", ""]
+    lines += [f"  poetflow init --yes --ci {name} --dry-run" for name in template_systems()]
+    return "\n".join(lines)
 
-  poetflow init --yes --force --ci gitlab --dry-run
-"""
+
+def _ci_help() -> str:
+    from poetflow.ci.registry import template_systems
+
+    names = ", ".join(template_systems())
+    return f"Also write this CI system's pipeline from PoetFlow's templates: {names}."
+
 
 YesOption = Annotated[
     bool,
@@ -46,7 +52,7 @@ CiOption = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional on Python 3.10
     typer.Option(
         "--ci",
-        help="Also write this CI's pipeline from PoetFlow's templates: github, gitlab or jenkins.",
+        help=_ci_help(),
         show_default=False,
     ),
 ]
@@ -206,4 +212,4 @@ def _report(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("init", epilog=examples(_EXAMPLES))(init)
+    app.command("init", epilog=examples(_examples()))(init)

@@ -19,15 +19,24 @@ from poetflow.cli.output import print_json, print_table, print_text, workspace_f
 
 __all__ = ["register"]
 
-_EXAMPLES = """
-Examples:
+# text and json are the plan itself; every other format is a CI system's fan-out.
+_OWN_FORMATS = {"text": "a table", "json": "the plan as JSON"}
 
-  poetflow plan
 
-  poetflow plan --format github-matrix
+def _format_help() -> str:
+    from poetflow.ci.registry import plan_formats
 
-  poetflow plan --since origin/main --format gitlab-pipeline > child.yml
-"""
+    formats = {**_OWN_FORMATS, **{name: fmt.help for name, fmt in plan_formats().items()}}
+    return "; ".join(f"{name}: {text}" for name, text in formats.items()) + "."
+
+
+def _examples() -> str:
+    from poetflow.ci.registry import plan_formats
+
+    lines = ["Examples:", "", "  poetflow plan", "", "  poetflow plan --json"]
+    for name in plan_formats():
+        lines += ["", f"  poetflow plan --since origin/main --format {name}"]
+    return "\n".join(lines)
 
 
 @with_global_options
@@ -37,8 +46,7 @@ def plan(
         typer.Option(
             "--format",
             "-f",
-            help='text, json, github-matrix ({"include": [{"package", "path"}]}) or '
-            "gitlab-pipeline (a child pipeline YAML).",
+            help=_format_help(),
         ),
     ] = "text",
     all_: AllOption = False,
@@ -46,22 +54,23 @@ def plan(
     since: SinceOption = None,
 ) -> None:
     """Show what `poetflow run` would do per package and why; plan a CI fan-out."""
-    from poetflow.pipeline.planning import PLAN_FORMATS, github_matrix, gitlab_pipeline, make_plan
+    from poetflow.ci.registry import plan_formats
+    from poetflow.pipeline.planning import make_plan
 
     options = current_options()
     chosen = "json" if options.json and fmt == "text" else fmt
-    if chosen not in PLAN_FORMATS:
+    ci_formats = plan_formats()
+    if chosen not in _OWN_FORMATS and chosen not in ci_formats:
+        names = [*_OWN_FORMATS, *ci_formats]
         raise typer.BadParameter(
-            f"{fmt!r} is not one of {', '.join(PLAN_FORMATS)}.", param_hint="--format"
+            f"{fmt!r} is not one of {', '.join(names)}.", param_hint="--format"
         )
     workspace = workspace_from_options(options.root)
     result = make_plan(workspace, make_selection(all_, package, since))
     if chosen == "json":
         print_json(result)
-    elif chosen == "github-matrix":
-        print_text(github_matrix(result))
-    elif chosen == "gitlab-pipeline":
-        print_text(gitlab_pipeline(result))
+    elif chosen in ci_formats:
+        print_text(ci_formats[chosen].render(result))
     else:
         rows = [
             [
@@ -78,4 +87,4 @@ def plan(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("plan", epilog=examples(_EXAMPLES))(plan)
+    app.command("plan", epilog=examples(_examples()))(plan)

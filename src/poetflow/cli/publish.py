@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -89,22 +87,6 @@ TimeoutOption = Annotated[
 ]
 
 
-def _announce_masks(announced: set[str]) -> None:
-    """In GitHub Actions, have the runner mask every secret PoetFlow resolved.
-
-    Workflow commands are read from stdout; with --json they would corrupt the document,
-    and PoetFlow masks its own output anyway, so they are only sent in text mode.
-    """
-    if os.environ.get("GITHUB_ACTIONS") != "true" or current_options().json:
-        return
-    from poetflow.masking import registered_secrets
-
-    for secret in sorted(registered_secrets() - announced):
-        sys.stdout.write(f"::add-mask::{secret}\n")
-        announced.add(secret)
-    sys.stdout.flush()
-
-
 def _log_event(event: PublishEvent) -> None:
     if event.kind == "file-finished" and event.file is not None:
         item = event.file
@@ -134,15 +116,12 @@ def publish(
 ) -> None:
     """Upload each package's sdist and wheel, skipping files already on the index."""
     from poetflow.cli.reporting import run_one_stage
-    from poetflow.masking import register_environment_secrets
     from poetflow.pipeline.runner import RunOptions
     from poetflow.pipeline.stages.publish import PublishStage
     from poetflow.publish.results import PublishOptions, PublishReport
 
-    # Before anything can print: every credential in the environment is a secret.
-    register_environment_secrets(os.environ)
-    announced: set[str] = set()
-    _announce_masks(announced)
+    # Every credential in the environment was registered as a secret when the CLI
+    # started, and the CI system is told of each (minted tokens too) as it is registered.
     options = current_options()
     workspace, selected = selected_from_options(options.root, all_, package, since)
     publish_options = PublishOptions(
@@ -170,7 +149,6 @@ def publish(
     if report is None:
         logger.warning("No packages selected: nothing to publish.")
         return
-    _announce_masks(announced)  # tokens minted by trusted publishing
     if options.json:
         print_json(report.to_dict())
     else:

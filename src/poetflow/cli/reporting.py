@@ -3,7 +3,8 @@
 ``test``, ``build``, ``sign``, ``publish``, ``version``, ``changelog`` and ``run`` all go
 through :func:`run_command` (telemetry spans and metrics around ``run_stages``) and
 :func:`finish_command` (the run report of what that command did, written to the report
-folder, then handed to the CI system), so none of them reports or measures differently.
+folder, then handed in-process to the CI system it runs in), so none of them reports or
+measures differently.
 """
 
 from __future__ import annotations
@@ -85,14 +86,14 @@ def finish_command(
     versions_before: Mapping[str, str | None] | None = None,
 ) -> tuple[RunReport, Path | None]:
     """The run report of what ``command`` did, written (not under ``--dry-run``) and
-    handed to the CI system. It lists only the packages the stages worked on (and
-    ``names``), as they are in ``workspace`` now."""
-    from poetflow.ci.environment import detect_environment
+    handed to the CI system (under ``--dry-run`` too: its outputs and summary are its
+    own). It lists only the packages the stages worked on (and ``names``), as they are
+    in ``workspace`` now."""
+    from poetflow.ci.handover import active_system, hand_over_report
     from poetflow.report import REPORT_FILENAME, build_run_report, write_report
 
     involved = {name for stage in result.outcomes for name in stage.packages}
     involved |= set(names or ())
-    ci = detect_environment(os.environ)
     report = build_run_report(
         f"poetflow {command}",
         result,
@@ -101,7 +102,7 @@ def finish_command(
         exit_code=exit_code,
         versions_before=versions_before,
         dry_run=options.dry_run,
-        ci=ci.report_fields(),
+        ci=active_system().report_fields(),
     )
     directory = report_directory(options.report_dir)
     path: Path | None = None
@@ -109,7 +110,7 @@ def finish_command(
         logger.info("dry run: the report would be written to %s", directory / REPORT_FILENAME)
     else:
         path = write_report(report, directory)
-    _hand_to_ci(report, path)
+    hand_over_report(report, directory, path)
     return report, path
 
 
@@ -145,19 +146,3 @@ def run_one_stage(
     if report is None and outcome.status == "failed":
         raise StepFailedError(outcome.summary)
     return report
-
-
-def _hand_to_ci(report: RunReport, path: Path | None) -> None:
-    """Outside the container (which does this itself), GitHub outputs and step summary."""
-    from poetflow.ci.environment import detect_environment
-
-    ci = detect_environment(os.environ)
-    if os.environ.get("POETFLOW_ENTRYPOINT") == "1" or ci.kind != "github":
-        return
-    from poetflow.ci.github import append_summary, write_outputs
-    from poetflow.report import ci_outputs, render_markdown
-
-    if ci.summary_file is not None:
-        append_summary(ci.summary_file, render_markdown(report))
-    if ci.output_file is not None:
-        write_outputs(ci.output_file, ci_outputs(report, path))
