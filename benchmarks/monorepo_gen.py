@@ -56,14 +56,27 @@ build-backend = "poetry.core.masonry.api"
 """
 
 
-def generate_monorepo(root: Path, count: int, *, fan_in: int = 3) -> list[str]:
-    """Write ``count`` packages under ``root/packages``; package i depends on up to
-    ``fan_in`` earlier ones, alternating metadata styles. Returns the names in order."""
+def _dependencies(i: int, fan_in: int, width: int) -> list[int]:
+    if width == 1:  # a chain: i needs i - 1, and some of the fan_in before it
+        return [j for j in range(max(0, i - fan_in), i) if (i + j) % 2 == 0 or j == i - 1]
+    # Layers of ``width``: i needs the package above it and others of the layer before.
+    layer = i // width
+    above = range((layer - 1) * width, layer * width) if layer else range(0)
+    return [j for j in above if (i + j) % 2 == 0 or j == i - width][:fan_in]
+
+
+def generate_monorepo(root: Path, count: int, *, fan_in: int = 3, width: int = 1) -> list[str]:
+    """Write ``count`` packages under ``root/packages``, alternating metadata styles.
+
+    With ``width`` 1 package i depends on up to ``fan_in`` earlier ones (a chain: nothing
+    can build side by side); otherwise packages come in layers of ``width`` and each
+    depends on up to ``fan_in`` packages of the layer before. Returns the names in order.
+    """
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(_ROOT_PYPROJECT, encoding="utf-8")
     names = [f"pkg-{i:03d}" for i in range(count)]
     for i, name in enumerate(names):
-        deps = [names[j] for j in range(max(0, i - fan_in), i) if (i + j) % 2 == 0 or j == i - 1]
+        deps = [names[j] for j in _dependencies(i, fan_in, width)]
         directory = root / "packages" / name
         module = directory / "src" / name.replace("-", "_")
         module.mkdir(parents=True, exist_ok=True)
@@ -100,5 +113,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("root", type=Path)
     parser.add_argument("--count", type=int, default=50)
+    parser.add_argument("--width", type=int, default=1)
     args = parser.parse_args()
-    print("\n".join(generate_monorepo(args.root, args.count)))
+    print("\n".join(generate_monorepo(args.root, args.count, width=args.width)))
