@@ -211,7 +211,11 @@ class BuildWorkers:
             logger.debug("no build worker processes: %s", exc)
             return
 
-        def ready(_future: Future[None]) -> None:
+        def ready(future: Future[None]) -> None:
+            if future.cancelled() or future.exception() is not None:
+                # A worker that cannot start (broken pool): keep building in-process.
+                logger.debug("a build worker did not start: %s", future.exception())
+                return
             if not self._ready.is_set():
                 logger.debug("build workers ready after %.2fs", time.monotonic() - started)
             self._ready.set()
