@@ -21,7 +21,7 @@ from poetflow.cli.options import (
 from poetflow.cli.output import print_json, print_table, print_text
 
 if TYPE_CHECKING:
-    from poetflow.signing import SigningOptions, SigningSettings
+    from poetflow.signing.options import SigningOptions, SigningSettings
 
 __all__ = ["register"]
 
@@ -115,7 +115,7 @@ OfflineOption = Annotated[
 def _section_and_root() -> tuple[SigningSettings, Path | None, Any]:
     """``[tool.poetflow.signing]``, the root and the workspace, when there is a workspace."""
     from poetflow.errors import WorkspaceNotFoundError
-    from poetflow.signing import SigningSettings
+    from poetflow.signing.options import SigningSettings
     from poetflow.workspace import find_root, load_workspace
 
     options = current_options()
@@ -187,7 +187,7 @@ def _options(
     offline: bool = False,
     attestations: bool | None = None,
 ) -> SigningOptions:
-    from poetflow.signing import signing_options
+    from poetflow.signing.options import signing_options
 
     return signing_options(
         section,
@@ -210,7 +210,8 @@ def sign(
     attestations: AttestationsOption = None,
 ) -> None:
     """Sign built artifacts with Sigstore: a .sigstore.json bundle and a PEP 740 attestation."""
-    from poetflow.signing import describe_token, resolve_identity_token, sign_artifacts
+    from poetflow.signing.sign import sign_artifacts
+    from poetflow.signing.tokens import describe_token, resolve_identity_token
 
     options = current_options()
     section, root, workspace = _section_and_root()
@@ -280,7 +281,7 @@ def verify(
 ) -> None:
     """Verify the Sigstore bundles (and PEP 740 attestations) of built artifacts."""
     from poetflow.errors import VerificationFailedError
-    from poetflow.signing import verify_artifacts
+    from poetflow.signing.verify import verify_artifacts
 
     options = current_options()
     section, root, workspace = _section_and_root()

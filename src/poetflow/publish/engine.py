@@ -241,7 +241,9 @@ def _sign(
 
     A dry run only checks that an identity token is available.
     """
-    from poetflow.signing import resolve_identity_token, sign_artifacts, signing_options
+    from poetflow.signing.options import signing_options
+    from poetflow.signing.sign import sign_artifacts
+    from poetflow.signing.tokens import resolve_identity_token
 
     signing = signing_options(workspace.config.signing, root=workspace.root, environ=env)
     paths = [item.path for items in files.values() for item in items]

@@ -21,7 +21,8 @@ class SignStage:
         if not sign:
             return StageOutcome(self.name, "skipped", "signing not requested (--sign)")
         from poetflow.hooks.stage import StageHooks
-        from poetflow.signing import sign_artifacts, signing_options
+        from poetflow.signing.options import signing_options
+        from poetflow.signing.sign import sign_artifacts
 
         by_package: dict[str, list[Path]] = dict(ctx.state.artifacts)
         artifacts = [path for paths in by_package.values() for path in paths]
