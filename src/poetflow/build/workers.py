@@ -3,25 +3,29 @@
 poetry-core is Python under the GIL: builds in threads keep one core busy whatever
 ``--jobs`` says. With more than one job, the CPU-bound part of each poetry-core build (the
 pyproject rewrite, the staging copy, poetry-core itself and the checks on its artifacts)
-runs in a pool of worker processes, while the scheduler's threads only wait for them.
+runs in worker processes, while the scheduler's threads only wait for them.
 
 The workers are forked from a fork server that has poetry-core imported already, so each
 one starts in milliseconds, and forking stays safe whatever threads the command runs (a
-progress bar, telemetry exporters). The pool starts in the background when a run has
-enough to build to pay for it, and until its first worker is ready builds run in this
-process: its start-up never delays a build, and a rerun with nothing to do never starts it.
+progress bar, telemetry exporters). Each worker has its own pipe, used by one build at a
+time: a build is one message there and one back, with no thread in between to wake. The
+workers start in the background when a run has enough to build to pay for them, and until
+the first is ready builds run in this process: their start-up never delays a build, and a
+rerun with nothing to do never starts them. Builds in this process run one at a time: two
+poetry-core builds in two threads only take turns at the GIL, and on a busy machine every
+turn waits for the OS to run the other thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from poetflow.build.backends import (
     BackendKind,
@@ -35,18 +39,26 @@ from poetflow.build.verify import verify_artifact
 from poetflow.errors import PoetFlowError
 from poetflow.workspace import Package, Workspace
 
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
 __all__ = ["BuildJob", "BuildWorkers", "BuiltFiles", "available_cores", "build_staged"]
 
 logger = logging.getLogger(__name__)
 
-# Imported once by the fork server, so that no worker imports them again.
+# Imported once by the fork server, so that no worker imports them again. The console
+# script's own import is there too: multiprocessing runs the parent's main script again
+# in every worker (as __mp_main__), and already imported it costs nothing.
 _PRELOAD = [
     "poetflow.build.workers",
     "poetry.core.factory",
     "poetry.core.masonry.builders.sdist",
     "poetry.core.masonry.builders.wheel",
     "tomlkit",
+    "poetflow.cli.app",
 ]
+# How long a worker may take to stop at the end of a run before it is killed.
+_STOP_SECONDS = 5.0
 
 
 def available_cores() -> int:
@@ -111,9 +123,6 @@ def _wheel_version(wheel: Path) -> str:
 
 # --- the worker side ---------------------------------------------------------------------
 
-# The workspace of the run a worker process serves (set once by the pool's initializer).
-_worker_workspace: list[Workspace] = []
-
 
 @dataclass(frozen=True)
 class _Answer:
@@ -125,28 +134,68 @@ class _Answer:
     hint: str | None = None
 
 
-def _start_worker(workspace: Workspace) -> None:
-    _worker_workspace[:] = [workspace]
-
-
-def _warm_up() -> None:
-    """Build poetry-core's requirement parser now, not in the first package's build."""
-    from poetry.core.packages.dependency import Dependency
-
-    Dependency.create_from_pep_508("poetflow-warm-up>=1")
-
-
-def _build_in_worker(job: BuildJob) -> _Answer:
+def _build_in_worker(job: BuildJob, workspace: Workspace) -> _Answer:
     # Workers are single-threaded: setting the variable here reaches poetry-core only
     # for this build (it reads SOURCE_DATE_EPOCH when no epoch was given to it).
     os.environ.pop("SOURCE_DATE_EPOCH", None)
     try:
-        return _Answer(build_staged(job, _worker_workspace[0]))
+        return _Answer(build_staged(job, workspace))
     except PoetFlowError as exc:
         return _Answer(None, exc.message, exc.hint)
     except Exception as exc:
         logger.debug("build of %s crashed in a worker", job.package.name, exc_info=True)
         return _Answer(None, f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _serve(connection: Connection, workspace: Workspace) -> None:
+    """A worker process: warm up, say so, then build each job sent until told to stop."""
+    from poetry.core.packages.dependency import Dependency
+
+    # poetry-core's requirement parser is built on first use: now, not in a build.
+    Dependency.create_from_pep_508("poetflow-warm-up>=1")
+    connection.send("ready")
+    while True:
+        try:
+            job = connection.recv()
+        except EOFError:  # the run ended without saying so
+            return
+        if job is None:
+            return
+        connection.send(_build_in_worker(job, workspace))
+
+
+class _Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self, context: Any, workspace: Workspace) -> None:
+        parent, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child, workspace), name="poetflow-build", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.connection: Connection = parent
+
+    def wait_ready(self) -> bool:
+        try:
+            return bool(self.connection.recv() == "ready")
+        except (EOFError, OSError):
+            return False
+
+    def build(self, job: BuildJob) -> _Answer:
+        """Raises OSError/EOFError when the worker died."""
+        self.connection.send(job)
+        answer: _Answer = self.connection.recv()
+        return answer
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):  # it died already
+            self.connection.send(None)
+        self.process.join(_STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
 
 
 # --- the engine side ---------------------------------------------------------------------
@@ -155,35 +204,40 @@ def _build_in_worker(job: BuildJob) -> _Answer:
 class BuildWorkers:
     """Where the builds of one run happen: worker processes when ``jobs`` > 1, else here.
 
-    :meth:`start` starts the pool in the background; :meth:`build` uses it once a worker
-    is ready and builds in this process until then (and for the ``poetry`` and PEP 517
-    builders, which are subprocesses already). Thread-safe; :meth:`close` ends the pool.
+    :meth:`start` starts ``jobs`` worker processes in the background; :meth:`build` hands
+    a job to an idle one, or builds in this process while none is ready (and for the
+    ``poetry`` and PEP 517 builders, which are subprocesses already). Thread-safe;
+    :meth:`close` stops the workers.
     """
 
     def __init__(self, workspace: Workspace, jobs: int) -> None:
         self.workspace = workspace
         self.jobs = jobs
-        self._lock = threading.Lock()
-        self._ready = threading.Event()
-        self._pool: ProcessPoolExecutor | None = None
-        self._starter: threading.Thread | None = None
+        # Guards everything below; notified when a worker gets ready or free, or the slot
+        # in this process frees.
+        self._state = threading.Condition()
+        self._workers: list[_Worker] = []  # every worker process started, to stop them
+        self._idle: list[_Worker] = []  # ready and free
+        self._running = 0  # ready and alive, busy or not
+        self._busy_here = False
         self._closed = False
+        self._starter: threading.Thread | None = None
 
     @property
     def parallel(self) -> bool:
         return self.jobs > 1
 
     def start(self) -> None:
-        """Start the worker pool in the background (once; nothing with one job)."""
-        with self._lock:
+        """Start the worker processes in the background (once; nothing with one job)."""
+        with self._state:
             if not self.parallel or self._starter is not None or self._closed:
                 return
             self._starter = threading.Thread(
-                target=self._start_pool, name="poetflow-build-pool", daemon=True
+                target=self._start_workers, name="poetflow-build-workers", daemon=True
             )
             self._starter.start()
 
-    def _start_pool(self) -> None:
+    def _start_workers(self) -> None:
         import multiprocessing
 
         # Workers take this process's sys.path, which must hold the folder poetry-core adds
@@ -194,59 +248,82 @@ class BuildWorkers:
         try:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(_PRELOAD)
-            pool = ProcessPoolExecutor(
-                self.jobs,
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(self.workspace,),
-            )
-            with self._lock:
-                if self._closed:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    return
-                self._pool = pool
-            warm: list[Future[None]] = [pool.submit(_warm_up) for _ in range(self.jobs)]
-        except (OSError, ValueError, NotImplementedError, RuntimeError) as exc:
+            for _number in range(self.jobs):
+                worker = _Worker(context, self.workspace)
+                with self._state:
+                    self._workers.append(worker)
+                    if self._closed:
+                        break
+                if not worker.wait_ready():
+                    logger.debug("a build worker did not start")
+                    continue
+                with self._state:
+                    if not self._running:
+                        logger.debug("build workers ready after %.2fs", time.monotonic() - started)
+                    self._running += 1
+                    self._idle.append(worker)
+                    self._state.notify_all()
+        except (OSError, ValueError, RuntimeError) as exc:
             # No fork server here (a sandbox without semaphores, another OS): build in-process.
             logger.debug("no build worker processes: %s", exc)
-            return
-
-        def ready(future: Future[None]) -> None:
-            if future.cancelled() or future.exception() is not None:
-                # A worker that cannot start (broken pool): keep building in-process.
-                logger.debug("a build worker did not start: %s", future.exception())
-                return
-            if not self._ready.is_set():
-                logger.debug("build workers ready after %.2fs", time.monotonic() - started)
-            self._ready.set()
-
-        for future in warm:
-            future.add_done_callback(ready)
 
     def ready(self, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` seconds for a worker process (builds never wait for one)."""
-        return self._ready.wait(timeout)
+        with self._state:
+            return self._state.wait_for(lambda: bool(self._idle), timeout)
 
     def build(self, job: BuildJob) -> BuiltFiles:
         """Build ``job`` where it is cheapest right now; raises PoetFlowError on failure."""
-        pool = self._pool if self._ready.is_set() and job.kind == "core" else None
-        if pool is None:
+        if job.kind != "core" or not self.parallel:  # a subprocess builds, or one job
             return build_staged(job, self.workspace)
+        worker = self._take()
+        if worker is None:
+            try:
+                return build_staged(job, self.workspace)
+            finally:
+                with self._state:
+                    self._busy_here = False
+                    self._state.notify_all()
         try:
-            answer = pool.submit(_build_in_worker, job).result()
-        except BrokenProcessPool:
+            answer = worker.build(job)
+        except (EOFError, OSError):
+            with self._state:
+                self._running -= 1
+                self._state.notify_all()
             raise PoetFlowError(
                 f"the build worker for {job.package.name} died (out of memory, or killed).",
                 hint="Rerun the build; --jobs 1 builds without worker processes.",
             ) from None
+        with self._state:
+            self._idle.append(worker)
+            self._state.notify_all()
         if answer.built is None:
             raise PoetFlowError(answer.message, hint=answer.hint)
         return answer.built
 
+    def _take(self) -> _Worker | None:
+        """An idle worker; else this process's build slot (None) while no worker runs.
+
+        Builds here run one at a time: two in two threads would only take turns at the GIL.
+        Once workers run, a build waits for a free one rather than build here.
+        """
+        with self._state:
+            while True:
+                if self._idle:
+                    return self._idle.pop()
+                if not self._running and not self._busy_here:
+                    self._busy_here = True
+                    return None
+                self._state.wait()
+
     def close(self) -> None:
-        """Stop the pool; builds still running finish first."""
-        with self._lock:
+        """Stop the workers; builds still running finish first."""
+        with self._state:
             self._closed = True
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            starter = self._starter
+        if starter is not None:
+            starter.join()
+        with self._state:
+            workers, self._workers, self._idle, self._running = self._workers, [], [], 0
+        for worker in workers:
+            worker.stop()
