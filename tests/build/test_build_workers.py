@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -33,16 +34,19 @@ def _bytes_of(built: object) -> tuple[bytes, bytes]:
     return built.sdist.read_bytes(), built.wheel.read_bytes()  # type: ignore[attr-defined]
 
 
-def test_a_worker_process_builds_the_same_bytes_as_this_process(demo_repo: Path) -> None:
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_a_worker_process_builds_the_same_bytes_as_this_process(
+    demo_repo: Path, start_method: str
+) -> None:
     workspace = load_workspace(demo_repo)
-    workers = BuildWorkers(workspace, 2)
+    workers = BuildWorkers(workspace, 2, start_method)
     workers.start()
     try:
         assert workers.ready(timeout=120), "no worker process started"
         for package in workspace.packages:
             with staging_directory(package.name) as here, staging_directory(package.name) as there:
                 local = build_staged(_job(workspace, package.name, here), workspace)
-                remote = workers.build(_job(workspace, package.name, there))
+                remote = workers.build(_job(workspace, package.name, there), in_worker=True)
                 assert remote.sdist.name == local.sdist.name
                 assert remote.wheel.name == local.wheel.name
                 assert _bytes_of(remote) == _bytes_of(local), package.name
@@ -59,7 +63,7 @@ def test_a_failure_in_a_worker_reads_as_it_would_in_this_process(demo_repo: Path
     for package in workspace.packages:
         if package.pyproject == core:
             name = package.name
-    workers = BuildWorkers(workspace, 2)
+    workers = BuildWorkers(workspace, 2, "forkserver")
     workers.start()
     try:
         assert workers.ready(timeout=120)
@@ -67,7 +71,7 @@ def test_a_failure_in_a_worker_reads_as_it_would_in_this_process(demo_repo: Path
             with pytest.raises(PoetFlowError) as local:
                 build_staged(_job(workspace, name, here), workspace)
             with pytest.raises(PoetFlowError) as remote:
-                workers.build(_job(workspace, name, there))
+                workers.build(_job(workspace, name, there), in_worker=True)
         # Each names its own staging folder; the rest reads the same.
         shown = str(remote.value).replace(str(there), "<staging>")
         assert shown == str(local.value).replace(str(here), "<staging>")
@@ -77,7 +81,9 @@ def test_a_failure_in_a_worker_reads_as_it_would_in_this_process(demo_repo: Path
 
 
 @pytest.mark.slow
-def test_jobs_2_builds_many_packages_into_the_same_files_as_jobs_1(tmp_path: Path) -> None:
+def test_jobs_3_builds_many_packages_into_the_same_files_as_jobs_1(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     root = tmp_path / "mono"
     generate_monorepo(root, 12, width=4)
     git(root, "init", "-q", "-b", "main")
@@ -88,7 +94,10 @@ def test_jobs_2_builds_many_packages_into_the_same_files_as_jobs_1(tmp_path: Pat
     serial = build_packages(workspace, workspace.packages, BuildOptions(jobs=1))
     assert serial.ok
     saved = {a.path: a.path.read_bytes() for p in serial.packages for a in p.artifacts}
-    parallel = build_packages(workspace, workspace.packages, BuildOptions(jobs=2, force=True))
+    # Three jobs: this process and two workers build side by side.
+    with caplog.at_level(logging.DEBUG, logger="poetflow.build.workers"):
+        parallel = build_packages(workspace, workspace.packages, BuildOptions(jobs=3, force=True))
+    assert "build workers ready" in caplog.text
 
     assert [p.status for p in parallel.packages] == ["built"] * 12
     for package in parallel.packages:

@@ -147,12 +147,35 @@ def _build_in_worker(job: BuildJob, workspace: Workspace) -> _Answer:
         return _Answer(None, f"unexpected {type(exc).__name__}: {exc}")
 
 
-def _serve(connection: Connection, workspace: Workspace) -> None:
-    """A worker process: warm up, say so, then build each job sent until told to stop."""
+def _warm_up() -> None:
+    """Import poetry-core and build its requirement parser (built on first use) now, not
+    in the first build."""
     from poetry.core.packages.dependency import Dependency
 
-    # poetry-core's requirement parser is built on first use: now, not in a build.
     Dependency.create_from_pep_508("poetflow-warm-up>=1")
+
+
+def _safe_start_method() -> str:
+    """``fork`` when this process runs one thread on Linux: a forked worker inherits what
+    is imported already and starts at once. With other threads running (a progress bar,
+    telemetry exporters) a fork could copy a lock one of them holds, so the workers come
+    from the fork server instead."""
+    import multiprocessing
+    import sys
+
+    single = threading.active_count() == 1
+    if (
+        single
+        and sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        return "fork"
+    return "forkserver"
+
+
+def _serve(connection: Connection, workspace: Workspace) -> None:
+    """A worker process: warm up, say so, then build each job sent until told to stop."""
+    _warm_up()  # nothing left to do when forked from a warm process
     connection.send("ready")
     while True:
         try:
@@ -204,15 +227,17 @@ class _Worker:
 class BuildWorkers:
     """Where the builds of one run happen: worker processes when ``jobs`` > 1, else here.
 
-    :meth:`start` starts ``jobs`` worker processes in the background; :meth:`build` hands
-    a job to an idle one, or builds in this process while none is ready (and for the
-    ``poetry`` and PEP 517 builders, which are subprocesses already). Thread-safe;
-    :meth:`close` stops the workers.
+    :meth:`start` starts ``jobs`` worker processes; :meth:`build` builds in this process
+    or hands the job to an idle worker (see :meth:`_take`; the ``poetry`` and PEP 517
+    builders are subprocesses already: they always run from here).
+    Thread-safe; :meth:`close` stops the workers.
     """
 
-    def __init__(self, workspace: Workspace, jobs: int) -> None:
+    def __init__(self, workspace: Workspace, jobs: int, start_method: str | None = None) -> None:
         self.workspace = workspace
         self.jobs = jobs
+        # "fork" or "forkserver"; None: fork when that is safe (see _safe_start_method).
+        self.start_method = start_method
         # Guards everything below; notified when a worker gets ready or free, or the slot
         # in this process frees.
         self._state = threading.Condition()
@@ -220,6 +245,7 @@ class BuildWorkers:
         self._idle: list[_Worker] = []  # ready and free
         self._running = 0  # ready and alive, busy or not
         self._busy_here = False
+        self._starting = False
         self._closed = False
         self._starter: threading.Thread | None = None
 
@@ -228,16 +254,45 @@ class BuildWorkers:
         return self.jobs > 1
 
     def start(self) -> None:
-        """Start the worker processes in the background (once; nothing with one job)."""
+        """Start the worker processes (once; nothing with one job).
+
+        When this process runs a single thread they are forked from it right away, with
+        poetry-core warmed up first so that they inherit it; otherwise they come from the
+        fork server, in the background.
+        """
         with self._state:
             if not self.parallel or self._starter is not None or self._closed:
                 return
+            self._starting = True
+            method = self.start_method or _safe_start_method()
+            forked: list[_Worker] = []
+            if method == "fork":
+                forked = self._fork_workers()
+                if not forked:
+                    method = "forkserver"
             self._starter = threading.Thread(
-                target=self._start_workers, name="poetflow-build-workers", daemon=True
+                target=self._start_workers,
+                args=(method, forked),
+                name="poetflow-build-workers",
+                daemon=True,
             )
             self._starter.start()
 
-    def _start_workers(self) -> None:
+    def _fork_workers(self) -> list[_Worker]:
+        import multiprocessing
+
+        _warm_up()
+        try:
+            context = multiprocessing.get_context("fork")
+            workers = [_Worker(context, self.workspace) for _ in range(self.jobs)]
+        except (OSError, ValueError) as exc:
+            logger.debug("no forked build workers: %s", exc)
+            return []
+        self._workers.extend(workers)
+        return workers
+
+    def _start_workers(self, method: str, forked: list[_Worker]) -> None:
+        """Wait for each worker to be ready (starting it from the fork server first)."""
         import multiprocessing
 
         # Workers take this process's sys.path, which must hold the folder poetry-core adds
@@ -246,12 +301,17 @@ class BuildWorkers:
 
         started = time.monotonic()
         try:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(_PRELOAD)
-            for _number in range(self.jobs):
-                worker = _Worker(context, self.workspace)
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(_PRELOAD)
+            for number in range(self.jobs):
+                if forked:
+                    worker = forked[number]
+                else:
+                    worker = _Worker(context, self.workspace)
+                    with self._state:
+                        self._workers.append(worker)
                 with self._state:
-                    self._workers.append(worker)
                     if self._closed:
                         break
                 if not worker.wait_ready():
@@ -259,24 +319,34 @@ class BuildWorkers:
                     continue
                 with self._state:
                     if not self._running:
-                        logger.debug("build workers ready after %.2fs", time.monotonic() - started)
+                        logger.debug(
+                            "%s build workers ready after %.2fs", method, time.monotonic() - started
+                        )
                     self._running += 1
                     self._idle.append(worker)
                     self._state.notify_all()
         except (OSError, ValueError, RuntimeError) as exc:
             # No fork server here (a sandbox without semaphores, another OS): build in-process.
             logger.debug("no build worker processes: %s", exc)
+        finally:
+            with self._state:
+                self._starting = False
+                self._state.notify_all()  # whoever waits for a worker learns if there is none
 
     def ready(self, timeout: float | None = None) -> bool:
-        """Wait up to ``timeout`` seconds for a worker process (builds never wait for one)."""
+        """Wait up to ``timeout`` seconds for an idle worker process."""
         with self._state:
             return self._state.wait_for(lambda: bool(self._idle), timeout)
 
-    def build(self, job: BuildJob) -> BuiltFiles:
-        """Build ``job`` where it is cheapest right now; raises PoetFlowError on failure."""
-        if job.kind != "core" or not self.parallel:  # a subprocess builds, or one job
-            return build_staged(job, self.workspace)
-        worker = self._take()
+    def build(self, job: BuildJob, *, in_worker: bool = False) -> BuiltFiles:
+        """Build ``job`` where it is cheapest right now; raises PoetFlowError on failure.
+
+        ``in_worker`` hands it to a worker process even when this process is free (it
+        waits for one; PoetFlowError when none can start).
+        """
+        if not in_worker and (job.kind != "core" or not self.parallel):
+            return build_staged(job, self.workspace)  # a subprocess builds, or one job
+        worker = self._take_worker() if in_worker else self._take()
         if worker is None:
             try:
                 return build_staged(job, self.workspace)
@@ -302,19 +372,32 @@ class BuildWorkers:
         return answer.built
 
     def _take(self) -> _Worker | None:
-        """An idle worker; else this process's build slot (None) while no worker runs.
+        """This process's build slot (None) or an idle worker, whichever costs less now.
 
-        Builds here run one at a time: two in two threads would only take turns at the GIL.
-        Once workers run, a build waits for a free one rather than build here.
+        A build that is the only one running stays here: a dependency chain builds one
+        package at a time and gains nothing from a worker but the hand-over. Side by side
+        builds go to the workers, and to this process only while no worker is ready: one
+        build at a time here, since two in two threads would only take turns at the GIL.
         """
         with self._state:
             while True:
+                busy_workers = self._running - len(self._idle)
+                if not self._busy_here and busy_workers == 0:
+                    self._busy_here = True
+                    return None
                 if self._idle:
                     return self._idle.pop()
-                if not self._running and not self._busy_here:
+                if not self._busy_here and not self._running:
                     self._busy_here = True
                     return None
                 self._state.wait()
+
+    def _take_worker(self) -> _Worker:
+        with self._state:
+            self._state.wait_for(lambda: self._idle or not (self._starting or self._running))
+            if not self._idle:
+                raise PoetFlowError("no build worker process could start here.")
+            return self._idle.pop()
 
     def close(self) -> None:
         """Stop the workers; builds still running finish first."""
