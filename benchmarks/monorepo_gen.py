@@ -56,14 +56,71 @@ build-backend = "poetry.core.masonry.api"
 """
 
 
-def generate_monorepo(root: Path, count: int, *, fan_in: int = 3) -> list[str]:
-    """Write ``count`` packages under ``root/packages``; package i depends on up to
-    ``fan_in`` earlier ones, alternating metadata styles. Returns the names in order."""
+def _dependencies(i: int, fan_in: int, width: int) -> list[int]:
+    if width == 1:  # a chain: i needs i - 1, and some of the fan_in before it
+        return [j for j in range(max(0, i - fan_in), i) if (i + j) % 2 == 0 or j == i - 1]
+    # Layers of ``width``: i needs the package above it and others of the layer before.
+    layer = i // width
+    above = range((layer - 1) * width, layer * width) if layer else range(0)
+    return [j for j in above if (i + j) % 2 == 0 or j == i - width][:fan_in]
+
+
+def _module(name: str, number: int) -> str:
+    """A module of ordinary code: a dataclass, a few functions, ~40 lines."""
+    return f'''"""Part {number} of {name}."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Record{number}:
+    """One record of part {number}."""
+
+    key: str
+    values: list[int] = field(default_factory=list)
+
+    def total(self) -> int:
+        return sum(self.values)
+
+    def scaled(self, factor: int) -> Record{number}:
+        return Record{number}(self.key, [value * factor for value in self.values])
+
+
+def parse_{number}(text: str) -> list[Record{number}]:
+    """Lines of ``key: 1, 2, 3`` into records."""
+    records = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, _, rest = line.partition(":")
+        values = [int(item) for item in rest.split(",") if item.strip()]
+        records.append(Record{number}(key.strip(), values))
+    return records
+
+
+def summary_{number}(records: list[Record{number}]) -> dict[str, int]:
+    return {{record.key: record.total() for record in records}}
+'''
+
+
+def generate_monorepo(
+    root: Path, count: int, *, fan_in: int = 3, width: int = 1, modules: int = 0
+) -> list[str]:
+    """Write ``count`` packages under ``root/packages``, alternating metadata styles.
+
+    With ``width`` 1 package i depends on up to ``fan_in`` earlier ones (a chain: nothing
+    can build side by side); otherwise packages come in layers of ``width`` and each
+    depends on up to ``fan_in`` packages of the layer before. ``modules`` adds that many
+    modules of ordinary code to each package (0: only ``__init__.py``). Returns the names
+    in order.
+    """
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(_ROOT_PYPROJECT, encoding="utf-8")
     names = [f"pkg-{i:03d}" for i in range(count)]
     for i, name in enumerate(names):
-        deps = [names[j] for j in range(max(0, i - fan_in), i) if (i + j) % 2 == 0 or j == i - 1]
+        deps = [names[j] for j in _dependencies(i, fan_in, width)]
         directory = root / "packages" / name
         module = directory / "src" / name.replace("-", "_")
         module.mkdir(parents=True, exist_ok=True)
@@ -71,6 +128,8 @@ def generate_monorepo(root: Path, count: int, *, fan_in: int = 3) -> list[str]:
         (module / "__init__.py").write_text(
             f'"""Synthetic package {name}."""\n{imports}\nVALUE = {i}\n', encoding="utf-8"
         )
+        for number in range(modules):
+            (module / f"part_{number:02d}.py").write_text(_module(name, number), encoding="utf-8")
         tests = directory / "tests"
         tests.mkdir(exist_ok=True)
         (tests / f"test_{module.name}.py").write_text(
@@ -100,5 +159,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("root", type=Path)
     parser.add_argument("--count", type=int, default=50)
+    parser.add_argument("--width", type=int, default=1)
+    parser.add_argument("--modules", type=int, default=0)
     args = parser.parse_args()
-    print("\n".join(generate_monorepo(args.root, args.count)))
+    names = generate_monorepo(args.root, args.count, width=args.width, modules=args.modules)
+    print("\n".join(names))

@@ -25,7 +25,7 @@ from poetflow.publish.settings import (
     parse_repositories,
 )
 from poetflow.qa.settings import TestSettings, parse_test
-from poetflow.signing import SigningSettings, parse_signing
+from poetflow.signing.options import SigningSettings, parse_signing
 from poetflow.tables import Table
 from poetflow.versioning.settings import VersionSettings, parse_version, parse_version_files
 

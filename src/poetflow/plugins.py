@@ -35,6 +35,7 @@ __all__ = [
     "Reporter",
     "StageHook",
     "StageInfo",
+    "StoredFile",
     "available",
     "describe_plugins",
     "forget_loaded",
@@ -48,7 +49,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # Major.minor: a plugin built for another major is skipped; minors only add.
-PLUGIN_API_VERSION = "1.0"
+# 1.1: publishers may list what they hold (``lookup``), for the engine's existence checks.
+PLUGIN_API_VERSION = "1.1"
 
 COMMANDS = "poetflow.commands"
 HOOKS = "poetflow.hooks"
@@ -129,7 +131,11 @@ class Reporter(Protocol):
 
 @dataclass(frozen=True)
 class PublishRequest:
-    """One package's files for a publisher plugin."""
+    """One package's files for a publisher plugin: only those it does not hold yet.
+
+    ``dry_run`` is always False since API 1.1 (a dry run answers from ``lookup`` and never
+    calls ``publish``); it stays for plugins written for 1.0.
+    """
 
     package: str
     version: str
@@ -148,9 +154,24 @@ class PublishedFile:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A file a publisher holds already (``lookup``): its name, its sha256, where it is."""
+
+    filename: str
+    sha256: str
+    url: str = ""
+
+
 @runtime_checkable
 class Publisher(Protocol):
-    """``poetflow.publishers``: another kind of target (an artifact store, a bucket)."""
+    """``poetflow.publishers``: another kind of target (an artifact store, a bucket).
+
+    Optionally (API 1.1) also ``lookup(package, options) -> Sequence[StoredFile]``, with
+    ``options`` as in the request: what the target holds of a package, so that files there
+    are skipped (and not signed again) and a file there with other content fails the
+    package before any upload, as with an index. Without it, ``publish`` decides each file.
+    """
 
     name: str
     api_version: str

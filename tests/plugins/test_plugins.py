@@ -109,7 +109,7 @@ def test_plugins_lists_each_entry_point_with_its_distribution_and_status(
     result = run_cli("plugins", "--json")
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert payload["api_version"] == "1.0"
+    assert payload["api_version"] == "1.1"
     rows = {(p["group"], p["name"]): p for p in payload["plugins"]}
     assert rows[("poetflow.commands", "greet")]["distribution"] == "poetflow-greeter"
     assert rows[("poetflow.hooks", "recorder")]["distribution_version"] == "2.3.0"

@@ -9,13 +9,10 @@ from sigstore_double import WORKFLOW_IDENTITY, GitHubOidcEndpoint, SigstoreDoubl
 
 from poetflow.errors import IdentityTokenError
 from poetflow.masking import registered_secrets
-from poetflow.signing import (
-    SigningOptions,
-    describe_token,
-    resolve_identity_token,
-    sign_artifacts,
-    verify_artifacts,
-)
+from poetflow.signing.options import SigningOptions
+from poetflow.signing.sign import sign_artifacts
+from poetflow.signing.tokens import describe_token, resolve_identity_token
+from poetflow.signing.verify import verify_artifacts
 
 NO_OPTIONS = SigningOptions()
 

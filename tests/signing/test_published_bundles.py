@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from poetflow.signing import SigningOptions, verify_artifacts
+from poetflow.signing.options import SigningOptions
+from poetflow.signing.verify import verify_artifacts
 
 RFC8785_IDENTITY = (
     "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sigstore_double import WORKFLOW_IDENTITY, GitHubOidcEndpoint, SigstoreDouble
 
-from poetflow.signing import SigningOptions, verify_artifacts
+from poetflow.signing.options import SigningOptions
+from poetflow.signing.verify import verify_artifacts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -15,7 +15,9 @@ from sigstore_double import WORKFLOW_IDENTITY, SigstoreDouble
 from sigstore_double.oidc import OidcIssuer
 
 from poetflow.errors import IdentityTokenError, SigningError, SigningSetupError
-from poetflow.signing import SigningOptions, sign_artifacts, signing_options, verify_artifacts
+from poetflow.signing.options import SigningOptions, signing_options
+from poetflow.signing.sign import sign_artifacts
+from poetflow.signing.verify import verify_artifacts
 
 
 def _options(double: SigstoreDouble, token: str | None = None) -> SigningOptions:
@@ -274,7 +276,7 @@ def test_a_transparency_log_that_never_answers_times_out(
 
 def test_signing_timeout_comes_from_the_configuration() -> None:
     from poetflow.errors import ConfigError
-    from poetflow.signing import parse_signing
+    from poetflow.signing.options import parse_signing
     from poetflow.tables import Table
 
     def settings(table: dict[str, object]) -> object:

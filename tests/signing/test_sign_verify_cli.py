@@ -167,3 +167,72 @@ def test_default_selection_skips_unbuilt_packages(
     assert signed.exit_code == 0, signed.stderr
     assert len(json.loads(signed.stdout)["artifacts"]) == 2
     assert "Skipped (nothing built for the current version): acme-app" in signed.stderr
+
+
+def _hooks(repo: Path, log: Path, pre: str) -> None:
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text()
+        + "\n[tool.poetflow.hooks]\n"
+        + f'pre-sign = ["{pre}"]\n'
+        # Each artifact's bundle must exist by the time post-sign runs.
+        + 'post-sign = [\'for f in $(echo $POETFLOW_ARTIFACTS | tr : " "); do '
+        + f"test -f $f.sigstore.json && echo post $POETFLOW_PACKAGE $(basename $f) >> {log}; "
+        + "done']\n"
+    )
+
+
+def test_sign_runs_the_sign_hooks_and_writes_a_run_report(
+    built_demo: Path,
+    run_cli: Callable[..., Any],
+    sigstore_double: SigstoreDouble,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv(
+        "POETFLOW_SIGSTORE_IDENTITY_TOKEN", sigstore_double.issuer.token(WORKFLOW_IDENTITY)
+    )
+    log = tmp_path / "hooks.log"
+    _hooks(built_demo, log, f"echo pre $POETFLOW_PACKAGE >> {log}")
+    reports = tmp_path / "reports"
+    trust = str(sigstore_double.trust_config)
+
+    dry = run_cli("sign", "-p", "acme-core", "--trust-config", trust, "--dry-run", cwd=built_demo)
+    assert dry.exit_code == 0, dry.stderr
+    assert not log.exists()  # hooks are only described in a dry run
+
+    args = ["sign", "-p", "acme-core", "--trust-config", trust, "--report-dir", str(reports)]
+    signed = run_cli(*args, cwd=built_demo)
+    assert signed.exit_code == 0, signed.stderr
+    artifacts = _dist(built_demo)
+    lines = log.read_text().splitlines()
+    assert lines[0] == "pre acme-core"
+    assert sorted(lines[1:]) == [f"post acme-core {path.name}" for path in artifacts]
+    report = json.loads((reports / "poetflow-report.json").read_text())
+    assert report["command"] == "poetflow sign"
+    (core,) = report["packages"]
+    assert core["name"] == "acme-core"
+    assert [stage["status"] for stage in core["stages"]] == ["signed"]
+    assert {Path(item["path"]).name for item in core["artifacts"]} == {p.name for p in artifacts}
+    assert all(item["signed"] for item in core["artifacts"])
+
+
+def test_a_failing_pre_sign_hook_signs_nothing(
+    built_demo: Path,
+    run_cli: Callable[..., Any],
+    sigstore_double: SigstoreDouble,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv(
+        "POETFLOW_SIGSTORE_IDENTITY_TOKEN", sigstore_double.issuer.token(WORKFLOW_IDENTITY)
+    )
+    _hooks(built_demo, tmp_path / "hooks.log", "exit 3")
+    trust = str(sigstore_double.trust_config)
+    requests_before = len(sigstore_double.ca._service.requests)
+    refused = run_cli("sign", "-p", "acme-core", "--trust-config", trust, cwd=built_demo)
+    assert refused.exit_code == 1
+    assert "pre-sign" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not list((built_demo / "packages" / "core" / "dist").glob("*.sigstore.json"))
+    assert len(sigstore_double.ca._service.requests) == requests_before

@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from poetflow.errors import ConfigError, SigningSetupError
-from poetflow.signing import (
+from poetflow.signing.options import (
     SigningOptions,
     SigningSettings,
     parse_signing,
-    sign_artifacts,
     signing_options,
-    verify_artifacts,
 )
+from poetflow.signing.sign import sign_artifacts
+from poetflow.signing.verify import verify_artifacts
 from poetflow.tables import Table
 
 

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
 from poetflow import __version__
-from poetflow.build.backends import (
-    backend_kind,
-    build_with_core,
-    build_with_pep517,
-    build_with_poetry,
-)
+from poetflow.build.backends import backend_kind
 from poetflow.build.fingerprint import (
     StoredBuild,
     artifacts_intact,
@@ -36,12 +29,13 @@ from poetflow.build.results import (
     PackageBuild,
 )
 from poetflow.build.sources import SourceFile, SourceTree
-from poetflow.build.staging import rewrite_pyproject, stage, staging_directory
-from poetflow.build.verify import verify_artifact
+from poetflow.build.staging import staging_directory
+from poetflow.build.workers import BuildJob, BuildWorkers, available_cores
 from poetflow.errors import PoetFlowError
 from poetflow.files import atomic_copy
 from poetflow.hooks.stage import StageHooks
 from poetflow.metadata import canonical_name
+from poetflow.scheduler import Scheduler
 from poetflow.workspace import Package, Workspace
 
 __all__ = ["BuildVerificationError", "build_packages"]
@@ -53,6 +47,9 @@ EventCallback = Callable[[BuildEvent], None]
 # poetry build does not add one; without it every build leaves `dist/` untracked in git.
 # Written only into a dist/ folder PoetFlow creates (hatch and uv do the same).
 _DIST_GITIGNORE = "# Created by poetflow build: build output is never committed.\n*\n"
+# Worker processes pay off from this many builds on: the fork server starts in about the
+# time poetry-core takes for that many small packages (and builds run here meanwhile).
+_POOL_MIN_BUILDS = 6
 
 
 class BuildVerificationError(PoetFlowError):
@@ -66,10 +63,9 @@ class _Context:
     sources: SourceTree
     commit_times: CommitTimes
     epoch: int | None
-    internal: frozenset[str]
     settings: tuple[str, ...]
-    emit: EventCallback
     hooks: StageHooks
+    workers: BuildWorkers
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,7 @@ def build_packages(
     Raises WorkspaceCycleError / UsageError (exit 2) before anything is built. A package
     that fails does not raise: it is ``failed`` in the report, and the selected packages
     depending on it at runtime are ``blocked``; unrelated packages still build.
-    ``on_event`` is called from the worker threads (one call at a time per package).
+    ``on_event`` is called from the calling thread, one event at a time.
     """
     started = time.monotonic()
     emit = on_event or (lambda _event: None)
@@ -105,19 +101,36 @@ def build_packages(
     hooks = StageHooks(
         workspace, "build", [workspace.by_name[n] for n in order], dry_run=options.dry_run
     )
+    jobs = options.jobs or available_cores()
     context = _Context(
         workspace=workspace,
         options=options,
         sources=SourceTree(workspace.root),
         commit_times=CommitTimes(workspace.root, [workspace.by_name[n].relpath for n in order]),
         epoch=epoch,
-        internal=frozenset(member.name for member in workspace.packages),
         settings=_settings(epoch),
-        emit=emit,
         hooks=hooks,
+        workers=BuildWorkers(workspace, jobs),
     )
+    if not options.dry_run and _known_builds(context, order) >= _POOL_MIN_BUILDS:
+        context.workers.start()
     emit(BuildEvent("planned", total=len(order)))
-    results = _schedule(context, order)
+    scheduler: Scheduler[PackageBuild] = Scheduler(
+        order,
+        {name: workspace.graph.dependencies_of(name) for name in order},
+        jobs=jobs,
+        name="poetflow-build",
+    )
+    try:
+        results = scheduler.run(
+            lambda name: _build_one(context, workspace.by_name[name]),
+            is_failure=lambda result: not result.ok,
+            blocked=lambda name, failed: _blocked(workspace.by_name[name], failed),
+            on_start=lambda name: emit(BuildEvent("started", name)),
+            on_done=lambda name, result: emit(BuildEvent("finished", name, result=result)),
+        )
+    finally:
+        context.workers.close()
     report = BuildReport(
         packages=tuple(results[name] for name in order),
         duration=time.monotonic() - started,
@@ -125,6 +138,20 @@ def build_packages(
     )
     hooks.finish(report, report.ok)
     return report
+
+
+def _known_builds(context: _Context, order: Sequence[str]) -> int:
+    """How many poetry-core builds are certain before any input is hashed: packages with
+    no build record, or one of another version (a changed input is found out later)."""
+    count = 0
+    for name in order:
+        package = context.workspace.by_name[name]
+        if backend_kind(package.build_backend, context.options.builder) != "core":
+            continue
+        stored = load_stored_build(package.path / "dist")
+        if context.options.force or stored is None or stored.version != (package.version or ""):
+            count += 1
+    return count
 
 
 def _settings(epoch: int | None) -> tuple[str, ...]:
@@ -140,39 +167,6 @@ def _settings(epoch: int | None) -> tuple[str, ...]:
         f"poetry-core={core}",
         f"epoch={'' if epoch is None else epoch}",
     )
-
-
-def _schedule(context: _Context, order: list[str]) -> dict[str, PackageBuild]:
-    """Start each package once its selected runtime dependencies are done."""
-    workspace = context.workspace
-    selected = set(order)
-    needs = {
-        name: [dep for dep in workspace.graph.dependencies_of(name) if dep in selected]
-        for name in order
-    }
-    jobs = context.options.jobs or os.cpu_count() or 1
-    results: dict[str, PackageBuild] = {}
-    running: dict[Future[PackageBuild], str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="build") as pool:
-        while len(results) < len(order):
-            for name in order:
-                if name in results or name in running.values():
-                    continue
-                if any(dep not in results for dep in needs[name]):
-                    continue
-                failed = [dep for dep in needs[name] if not results[dep].ok]
-                package = workspace.by_name[name]
-                if failed:
-                    results[name] = _blocked(package, failed)
-                    context.emit(BuildEvent("finished", name, result=results[name]))
-                    continue
-                running[pool.submit(_build_one, context, package)] = name
-            if not running:  # topological order: everything left was just blocked
-                break
-            done, _pending = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in done:
-                results[running.pop(future)] = future.result()
-    return results
 
 
 def _blocked(package: Package, failed: list[str]) -> PackageBuild:
@@ -191,7 +185,6 @@ def _build_one(context: _Context, package: Package) -> PackageBuild:
     Never raises: any failure becomes a ``failed`` result naming the package.
     """
     started = time.monotonic()
-    context.emit(BuildEvent("started", package.name))
     version = package.version or ""
 
     def build() -> PackageBuild:
@@ -241,7 +234,6 @@ def _build_one(context: _Context, package: Package) -> PackageBuild:
     except Exception as exc:  # a crash in one package must not take the others down
         logger.debug("build of %s crashed", package.name, exc_info=True)
         result = _failed(package, started, f"unexpected {type(exc).__name__}: {exc}")
-    context.emit(BuildEvent("finished", package.name, result=result))
     return result
 
 
@@ -308,33 +300,16 @@ def _run_build(context: _Context, package: Package, plan: _Plan) -> tuple[Artifa
             hint="Build it with --builder poetry.",
         )
     _remove_stale(dist, package, plan.stored)
-    text = package.pyproject.read_text(encoding="utf-8")
-    pyproject = rewrite_pyproject(text, package, context.workspace)
+    epoch = context.epoch
+    if epoch is None:
+        epoch = context.commit_times.get(package.relpath)
     with staging_directory(package.name) as temporary:
-        project = stage(plan.files, pyproject, temporary / "project")
-        out = temporary / "out"
-        out.mkdir()
-        epoch = context.epoch
-        if epoch is None:
-            epoch = context.commit_times.get(package.relpath)
-        if kind == "core":
-            built = build_with_core(project, out, epoch)
-        elif kind == "poetry":
-            built = build_with_poetry(project, out, epoch, options.timeout)
-        else:
-            built = build_with_pep517(project, out, epoch, options.timeout)
-        # A plugin-set version is only known from the artifacts themselves.
-        dynamic = package.dynamic_version or not package.version
-        version = _wheel_version(built.wheel) if dynamic else package.version or ""
-        problems: list[str] = []
-        for path, artifact_kind in ((built.sdist, "sdist"), (built.wheel, "wheel")):
-            problems += verify_artifact(
-                path, artifact_kind, package.display_name, version, context.internal
-            )
-        if problems:
-            direct = any("direct reference" in problem for problem in problems)
+        job = BuildJob(package, plan.files, temporary, epoch, kind, options.timeout)
+        built = context.workers.build(job)
+        if built.problems:
+            direct = any("direct reference" in problem for problem in built.problems)
             raise BuildVerificationError(
-                f"the built artifacts are not publishable: {'; '.join(problems)}.",
+                f"the built artifacts are not publishable: {'; '.join(built.problems)}.",
                 hint="Declare the dependency as a workspace member or with a version, "
                 "not as a path outside the workspace."
                 if direct
@@ -357,12 +332,6 @@ def _place(path: Path, dist: Path, kind: ArtifactKind) -> Artifact:
     size = path.stat().st_size
     atomic_copy(path, target)  # readers never see half a wheel
     return Artifact(target, kind, sha256, size)
-
-
-def _wheel_version(wheel: Path) -> str:
-    from packaging.utils import parse_wheel_filename
-
-    return str(parse_wheel_filename(wheel.name)[1])
 
 
 def _remove_stale(dist: Path, package: Package, stored: StoredBuild | None) -> None:

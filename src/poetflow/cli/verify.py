@@ -11,7 +11,9 @@ import typer
 
 from poetflow.cli.options import (
     AllOption,
+    OtelOption,
     PackageOption,
+    ReportDirOption,
     SinceOption,
     current_options,
     examples,
@@ -21,11 +23,16 @@ from poetflow.cli.options import (
 from poetflow.cli.output import print_json, print_table, print_text
 
 if TYPE_CHECKING:
-    from poetflow.signing import SigningOptions, SigningSettings
+    from poetflow.signing.options import SigningOptions, SigningSettings
+    from poetflow.signing.results import SignReport
+    from poetflow.workspace import Workspace
 
 __all__ = ["register"]
 
 logger = logging.getLogger("poetflow.signing")
+
+# Files signed at once: each is a round trip to the transparency log, not CPU work.
+_SIGN_JOBS = 4
 
 _SIGN_EXAMPLES = """
 Examples:
@@ -115,7 +122,7 @@ OfflineOption = Annotated[
 def _section_and_root() -> tuple[SigningSettings, Path | None, Any]:
     """``[tool.poetflow.signing]``, the root and the workspace, when there is a workspace."""
     from poetflow.errors import WorkspaceNotFoundError
-    from poetflow.signing import SigningSettings
+    from poetflow.signing.options import SigningSettings
     from poetflow.workspace import find_root, load_workspace
 
     options = current_options()
@@ -187,7 +194,7 @@ def _options(
     offline: bool = False,
     attestations: bool | None = None,
 ) -> SigningOptions:
-    from poetflow.signing import signing_options
+    from poetflow.signing.options import signing_options
 
     return signing_options(
         section,
@@ -196,6 +203,89 @@ def _options(
         staging=staging,
         offline=offline,
         attestations=attestations,
+    )
+
+
+def _by_package(
+    workspace: Workspace, paths: list[Path]
+) -> tuple[dict[str, list[Path]], list[Path]]:
+    """The files of each package (the innermost package folder holding them) and the others."""
+    files: dict[str, list[Path]] = {}
+    others: list[Path] = []
+    for path in paths:
+        owners = [p for p in workspace.packages if path.is_relative_to(p.path)]
+        if not owners:
+            others.append(path)
+            continue
+        owner = max(owners, key=lambda p: len(p.path.parts))
+        files.setdefault(owner.name, []).append(path)
+    return files, others
+
+
+def _sign_outside_a_monorepo(paths: list[Path], signing: SigningOptions) -> None:
+    """Named files with no monorepo around them: no packages, so no hooks and no report."""
+    from poetflow.signing.sign import sign_artifacts
+    from poetflow.signing.tokens import describe_token, resolve_identity_token
+
+    options = current_options()
+    if options.dry_run:
+        token = describe_token(resolve_identity_token(signing, os.environ))
+        _print_signed(signing.instance, token.subject, token.issuer, paths, None)
+        return
+    signed = sign_artifacts(paths, signing, os.environ)
+    first = signed[0] if signed else None
+    _print_signed(
+        signing.instance,
+        first.identity if first else None,
+        first.issuer if first else None,
+        paths,
+        [item.to_dict() for item in signed],
+    )
+
+
+def _print_signed(
+    instance: str,
+    identity: str | None,
+    issuer: str | None,
+    paths: list[Path],
+    signed: list[dict[str, str | None]] | None,
+) -> None:
+    """What was signed (``signed``), or what a dry run would sign (``signed`` None)."""
+    options = current_options()
+    if signed is None:
+        if options.json:
+            print_json(
+                {
+                    "dry_run": True,
+                    "instance": instance,
+                    "identity": identity,
+                    "issuer": issuer,
+                    "artifacts": [str(path) for path in paths],
+                }
+            )
+        else:
+            print_text(
+                f"Would sign {len(paths)} file(s) with {instance} as {identity} ({issuer}):\n"
+                + "\n".join(f"  {_shown(path)}" for path in paths)
+            )
+        return
+    if options.json:
+        print_json(
+            {"instance": instance, "identity": identity, "issuer": issuer, "artifacts": signed}
+        )
+        return
+    who = f" as {identity} ({issuer})" if signed else ""
+    print_table(
+        f"Signed {len(signed)} file(s) with {instance}{who}",
+        ["artifact", "bundle", "attestation"],
+        [
+            [
+                _shown(Path(str(item["artifact"]))),
+                Path(str(item["bundle"])).name,
+                Path(str(item["attestation"])).name if item["attestation"] else "-",
+            ]
+            for item in signed
+        ],
     )
 
 
@@ -208,62 +298,56 @@ def sign(
     trust_config: TrustConfigOption = None,
     staging: StagingOption = None,
     attestations: AttestationsOption = None,
+    report_dir: ReportDirOption = None,
+    otel: OtelOption = None,
 ) -> None:
     """Sign built artifacts with Sigstore: a .sigstore.json bundle and a PEP 740 attestation."""
-    from poetflow.signing import describe_token, resolve_identity_token, sign_artifacts
+    from poetflow.cli.reporting import finish_command, run_command
+    from poetflow.errors import StepFailedError
+    from poetflow.pipeline.runner import RunOptions
+    from poetflow.pipeline.stages.sign import SignStage
+    from poetflow.signing.results import SignReport
 
     options = current_options()
     section, root, workspace = _section_and_root()
     signing = _options(section, root, trust_config, staging, attestations=attestations)
     paths = _artifacts(workspace, artifacts, all_, package, since)
-    if options.dry_run:
-        token = describe_token(resolve_identity_token(signing, os.environ))
-        payload = {
-            "dry_run": True,
-            "instance": signing.instance,
-            "identity": token.subject,
-            "issuer": token.issuer,
-            "artifacts": [str(path) for path in paths],
-        }
-        if options.json:
-            print_json(payload)
-        else:
-            print_text(
-                f"Would sign {len(paths)} file(s) with {signing.instance} as {token.subject} "
-                f"({token.issuer}):\n" + "\n".join(f"  {_shown(path)}" for path in paths)
-            )
+    if workspace is None:
+        _sign_outside_a_monorepo(paths, signing)
         return
-    signed = sign_artifacts(paths, signing, os.environ)
-    if options.json:
-        print_json(
-            {
-                "instance": signing.instance,
-                "identity": signed[0].identity if signed else None,
-                "issuer": signed[0].issuer if signed else None,
-                "artifacts": [
-                    {
-                        "artifact": str(item.artifact),
-                        "bundle": str(item.bundle),
-                        "attestation": str(item.attestation) if item.attestation else None,
-                    }
-                    for item in signed
-                ],
-            }
-        )
-        return
-    who = f" as {signed[0].identity} ({signed[0].issuer})" if signed else ""
-    print_table(
-        f"Signed {len(signed)} file(s) with {signing.instance}{who}",
-        ["artifact", "bundle", "attestation"],
-        [
-            [
-                _shown(item.artifact),
-                item.bundle.name,
-                item.attestation.name if item.attestation else "-",
-            ]
-            for item in signed
-        ],
+    files, others = _by_package(workspace, paths)
+    run_options = RunOptions(
+        dry_run=options.dry_run, jobs=_SIGN_JOBS, report_dir=report_dir, telemetry_endpoint=otel
     )
+    stage = SignStage(signing=signing, files=files, others=others, requested=True)
+    selected = [p for p in workspace.packages if p.name in files]
+    result, _ctx = run_command("sign", [stage], workspace, selected, run_options)
+    outcome = result.outcomes[0]
+    report = outcome.report if isinstance(outcome.report, SignReport) else None
+    ok = report.ok if report is not None else outcome.status != "failed"
+    finish_command("sign", result, workspace, exit_code=0 if ok else 1, options=run_options)
+    if report is None:
+        if not ok:  # the certificate authority refused, or the engine crashed
+            raise StepFailedError(outcome.summary)
+        return
+    _print_report(report)
+    if not report.ok:
+        for item in report.packages:
+            if not item.ok:
+                logger.error("%s: %s, %s", item.name, item.status, item.detail)
+        failed = [item.name for item in report.packages if not item.ok]
+        raise StepFailedError(
+            f"Signing failed for {', '.join(failed)}.",
+            hint="Fix the cause shown above and rerun: signing again is harmless.",
+        )
+
+
+def _print_report(report: SignReport) -> None:
+    if report.dry_run:
+        _print_signed(report.instance, report.identity, report.issuer, list(report.files), None)
+    else:
+        signed = [item.to_dict() for item in report.signed]
+        _print_signed(report.instance, report.identity, report.issuer, list(report.files), signed)
 
 
 @with_global_options
@@ -280,7 +364,7 @@ def verify(
 ) -> None:
     """Verify the Sigstore bundles (and PEP 740 attestations) of built artifacts."""
     from poetflow.errors import VerificationFailedError
-    from poetflow.signing import verify_artifacts
+    from poetflow.signing.verify import verify_artifacts
 
     options = current_options()
     section, root, workspace = _section_and_root()

@@ -154,6 +154,7 @@ class StageHooks:
         *,
         versions: Mapping[str, tuple[str | None, str | None]] | None = None,
         artifacts: Mapping[str, Sequence[Path]] | None = None,
+        succeeded: Callable[[R, str], bool] | None = None,
     ) -> R:
         """For stages that write all packages in one step (version, changelog, sign):
         every package's pre-hooks (in the given order), ``body`` once, then every
@@ -162,7 +163,8 @@ class StageHooks:
         ``versions`` maps a package to (version, next version) for POETFLOW_VERSION and
         POETFLOW_NEXT_VERSION, ``artifacts`` a package to its files. A failing pre-hook
         raises HookFailedError before ``body`` runs (nothing written); a failing
-        post-hook raises it after.
+        post-hook raises it after. ``succeeded(result, name)`` says whether ``body`` did
+        its work for a package (default: yes); a package's post-hooks run only if so.
         """
         known = versions or {}
         invocations = [
@@ -183,16 +185,20 @@ class StageHooks:
                 self._plugin_call(current, "before_stage")
                 self._run_hooks(current, f"pre-{self.stage}")
             result = body()
+            done: dict[str, bool] = {}
             for current in invocations:
-                self._run_hooks(current, f"post-{self.stage}")
-                self._plugin_call(current, "after_stage", result, True)
+                assert current.package is not None
+                ok = succeeded(result, current.package.name) if succeeded else True
+                done[current.package.name] = ok
+                if ok:
+                    self._run_hooks(current, f"post-{self.stage}")
+                self._plugin_call(current, "after_stage", result, ok)
         except HookFailedError as exc:
             if current is not None and current.package is not None:
                 self._record(current.package.name, False, exc.result, str(exc))
             raise
-        for invocation in invocations:
-            if invocation.package is not None:
-                self._record(invocation.package.name, True, result, "")
+        for name, ok in done.items():
+            self._record(name, ok, result, "")
         return result
 
     def finish(self, report: object, ok: bool) -> None:

@@ -1,1 +1,1 @@
-"""``poetflow publish``: repositories, credentials, uploads; the engine in ``engine``."""
+"""``poetflow publish``: targets (an index, a publisher plugin), credentials, the engine."""

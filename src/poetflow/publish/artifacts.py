@@ -39,7 +39,7 @@ def collect_distributions(
 
 
 def build_distributions(
-    workspace: Workspace, packages: Sequence[Package], jobs: int, *, dry_run: bool = False
+    workspace: Workspace, packages: Sequence[Package], *, dry_run: bool = False
 ) -> dict[str, list[Distribution]]:
     """Build what is missing or stale, then publish exactly the files the build reports.
 
@@ -50,7 +50,8 @@ def build_distributions(
     from poetflow.build.engine import build_packages
     from poetflow.build.results import BuildOptions
 
-    report = build_packages(workspace, packages, BuildOptions(jobs=jobs, dry_run=dry_run))
+    # Builds use every core (their own --jobs default), whatever number of uploads run at once.
+    report = build_packages(workspace, packages, BuildOptions(dry_run=dry_run))
     if not report.ok:
         failed = ", ".join(
             f"{item.name} ({item.error or item.status})"

@@ -1,8 +1,11 @@
-"""The publish engine: dependencies first, files already on the index skipped, failures contained.
+"""The publish engine: each target gets what it lacks, dependencies first, failures contained.
 
-Each package goes through :func:`publish_package` (look up, then upload what is missing);
-a package whose dependency failed is ``blocked`` and never uploaded, so the index never
-holds a release whose internal dependency is missing. Independent packages run in parallel.
+A run publishes to one or more targets (an index, a publisher plugin: see
+:mod:`poetflow.publish.targets`), each with its own dependency-ordered schedule, so a slow
+target never holds back another. On each target a package goes through
+:func:`publish_package` (look up, then upload what is missing); a package whose dependency
+failed there is ``blocked`` and never uploaded there, so no target holds a release whose
+internal dependency is missing. Independent packages run in parallel.
 """
 
 from __future__ import annotations
@@ -11,18 +14,14 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from poetflow.distributions import Distribution
-from poetflow.errors import PublishError
+from poetflow.errors import PublishError, StepFailedError
 from poetflow.hooks.running import HookFailedError
 from poetflow.hooks.stage import StageHooks
-from poetflow.index import IndexClient
 from poetflow.publish.artifacts import build_distributions, collect_distributions
-from poetflow.publish.credentials import Credentials, TrustedPublishing, resolve_credentials
-from poetflow.publish.publishers import configured_publisher, load_publisher, publish_with_plugin
-from poetflow.publish.repositories import Repository, resolve_repository
 from poetflow.publish.results import (
     EventCallback,
     FileResult,
@@ -33,40 +32,42 @@ from poetflow.publish.results import (
     PublishOptions,
     PublishReport,
 )
-from poetflow.publish.uploader import Listing, Uploader, UploadFailure
+from poetflow.publish.targets import (
+    Listing,
+    Target,
+    TargetFailure,
+    open_target,
+    requested_targets,
+)
+from poetflow.scheduler import Scheduler
 from poetflow.workspace import Package, Workspace
 
-__all__ = [
-    "PublishSession",
-    "publish_package",
-    "publish_packages",
-]
+__all__ = ["TargetRun", "publish_package", "publish_packages", "publish_to_targets"]
 
 logger = logging.getLogger(__name__)
 
+_FAILED: tuple[PackageStatus, ...] = ("failed", "blocked")
+
 
 @dataclass
-class PublishSession:
-    """Everything one package's publish needs; shared by all workers of a run."""
+class TargetRun:
+    """One target's share of a run: what each package's publish needs, shared by workers."""
 
-    repository: Repository
-    credentials: Credentials
+    target: Target
     options: PublishOptions
-    uploader: Uploader
     on_event: EventCallback
-
-    # Index lookups started ahead of time: they do not depend on publish order, so a long
-    # dependency chain waits only for uploads, not for a lookup per package as well.
-    prefetched: dict[str, Future[Listing]] = field(default_factory=dict)
     # pre-/post-publish hooks and plugins around each package (None: no hooks at all).
     hooks: StageHooks | None = None
+    # Lookups started ahead of time: they do not depend on publish order, so a long
+    # dependency chain waits only for uploads, not for a lookup per package as well.
+    prefetched: dict[str, Future[Listing]] = field(default_factory=dict)
 
     def listing(self, name: str) -> Listing:
-        """The package's files on the index (a ``Listing``), prefetched when possible."""
+        """The package's files on the target, prefetched when possible."""
         future = self.prefetched.pop(name, None)
         if future is not None:
             return future.result()
-        return self.uploader.listing(name)
+        return self.target.listing(name)
 
     def emit(self, event: PublishEvent) -> None:
         try:
@@ -113,116 +114,140 @@ def _package_status(files: Sequence[FileResult], dry_run: bool) -> PackageStatus
 
 
 def publish_package(
-    session: PublishSession, package: Package, distributions: Sequence[Distribution]
+    run: TargetRun, package: Package, distributions: Sequence[Distribution]
 ) -> PackageResult:
-    """Publish one package's files: the unit that pre-/post-publish hooks wrap.
+    """Publish one package's files to one target: the unit pre-/post-publish hooks wrap.
 
-    The index is read once; files already there with the same sha256 are skipped, a
+    The target is read once; files already there with the same sha256 are skipped, a
     file there with other content fails the package before anything of it is uploaded.
     """
     started = time.monotonic()
-    session.emit(PublishEvent("package-started", package.name))
+    dry_run = run.options.dry_run
+    version = package.version or (distributions[0].version if distributions else "")
     if not distributions:
-        if session.options.dry_run:
+        if dry_run:
             detail = "not built yet: a real run builds it first"
-            return _finish(session, package.name, package.version or "", [], started, detail)
+            return PackageResult(package.name, version, "would publish", (), detail)
         detail = "no sdist or wheel to publish: run `poetflow build`"
-        empty = PackageResult(package.name, package.version or "", "failed", (), detail)
-        session.emit(PublishEvent("package-finished", package.name, result=empty))
-        return empty
-    version = package.version or distributions[0].version
-    uploader = session.uploader
-    project_url = uploader.project_url(package.name)
-    results: list[FileResult] = []
+        return PackageResult(package.name, version, "failed", (), detail)
+    target = run.target
+    project_url = target.project_url(package.name)
     try:
-        listing = session.listing(package.name)
-        verdicts = [(item, *uploader.check(item, listing)) for item in distributions]
-    except UploadFailure as exc:
+        listing = run.listing(package.name)
+        verdicts = [(item, *target.check(item, listing)) for item in distributions]
+    except TargetFailure as exc:
         results = [
             _file_result(item, "failed", project_url, started, str(exc)) for item in distributions
         ]
-        return _finish(session, package.name, version, results, started, str(exc))
+        return _finish(package.name, version, results, started, str(exc), dry_run)
     clash = [item for item, verdict, _url in verdicts if verdict == "different"]
     if clash:
         detail = (
             f"version {version} already published with different content: bump the version "
-            f"({', '.join(item.filename for item in clash)} differ from the index)"
+            f"({', '.join(item.filename for item in clash)} differ from {target.repository.name})"
         )
+        results = []
         for item, verdict, url in verdicts:
             status: FileStatus = "failed" if verdict == "different" else "blocked"
             if verdict == "same":
                 status = "skipped"
             results.append(_file_result(item, status, url or project_url, started, detail))
-        return _finish(session, package.name, version, results, started, detail)
-    failure = ""
+        return _finish(package.name, version, results, started, detail, dry_run)
+    done: dict[str, FileResult] = {}
+
+    def record(result: FileResult) -> None:
+        done[result.filename] = result
+        run.emit(PublishEvent("file-finished", package.name, file=result))
+
+    missing = [item for item, verdict, _url in verdicts if verdict == "absent"]
     for item, verdict, url in verdicts:
-        file_started = time.monotonic()
         if verdict == "same":
+            record(_file_result(item, "skipped", url or project_url, started, "already published"))
+    failure = ""
+    if dry_run:
+        for item in missing:
+            record(_file_result(item, "would upload", project_url, time.monotonic()))
+    elif missing:
+        file_started = time.monotonic()
+        for answer in target.upload(package.name, version, missing):
             result = _file_result(
-                item, "skipped", url or project_url, file_started, "already published"
+                answer.distribution,
+                answer.status,
+                answer.url or project_url,
+                file_started,
+                answer.detail,
+                answer.attempts,
             )
-        elif failure:
-            result = _file_result(
-                item, "blocked", project_url, file_started, "an earlier file failed"
-            )
-        elif session.options.dry_run:
-            result = _file_result(item, "would upload", project_url, file_started)
-        else:
-            try:
-                detail, attempts = uploader.upload(item)
-                result = _file_result(item, "uploaded", project_url, file_started, detail, attempts)
-            except UploadFailure as exc:
-                failure = str(exc)
-                result = _file_result(
-                    item, "failed", project_url, file_started, failure, exc.attempts
+            failure = failure or (answer.detail if answer.status == "failed" else "")
+            record(result)
+            file_started = time.monotonic()
+        for item in missing:
+            if item.filename not in done:
+                record(
+                    _file_result(
+                        item, "blocked", project_url, file_started, "an earlier file failed"
+                    )
                 )
-        results.append(result)
-        session.emit(PublishEvent("file-finished", package.name, file=result))
-    return _finish(session, package.name, version, results, started, failure)
+    results = [done[item.filename] for item in distributions]
+    return _finish(package.name, version, results, started, failure, dry_run)
 
 
 def _finish(
-    session: PublishSession,
     name: str,
     version: str,
     files: list[FileResult],
     started: float,
     detail: str,
+    dry_run: bool,
 ) -> PackageResult:
-    result = PackageResult(
+    return PackageResult(
         name=name,
         version=version,
-        status=_package_status(files, session.options.dry_run),
+        status=_package_status(files, dry_run),
         files=tuple(files),
         detail=detail,
         duration=time.monotonic() - started,
     )
-    session.emit(PublishEvent("package-finished", name, result=result))
-    return result
 
 
 def _blocked(
-    package: Package, distributions: Sequence[Distribution], by: list[str], project_url: str
+    run: TargetRun, package: Package, distributions: Sequence[Distribution], by: list[str]
 ) -> PackageResult:
     detail = f"not uploaded: its dependency {', '.join(by)} did not publish"
+    url = run.target.project_url(package.name)
     files = tuple(
-        _file_result(item, "blocked", project_url, time.monotonic(), detail)
-        for item in distributions
+        _file_result(item, "blocked", url, time.monotonic(), detail) for item in distributions
     )
     return PackageResult(package.name, package.version or "", "blocked", files, detail)
 
 
-def _mint_if_trusted(
-    resolved: Credentials | TrustedPublishing,
-    repository: Repository,
-    env: Mapping[str, str],
-    client: IndexClient,
-) -> Credentials:
-    if isinstance(resolved, TrustedPublishing):
-        from poetflow.publish.trusted import mint_upload_token
-
-        return mint_upload_token(repository, resolved, env, client)
-    return resolved
+def _guarded(
+    run: TargetRun, package: Package, distributions: Sequence[Distribution]
+) -> PackageResult:
+    """publish_package with unexpected crashes turned into a failed package, not a dead run."""
+    try:
+        if run.hooks is None:
+            return publish_package(run, package, distributions)
+        return run.hooks.run(
+            package,
+            lambda: publish_package(run, package, distributions),
+            artifacts=[item.path for item in distributions],
+            succeeded=lambda result: result.status not in _FAILED,
+        )
+    except HookFailedError as exc:
+        if isinstance(exc.result, PackageResult):  # a post-publish hook: the files are up
+            return replace(exc.result, status="failed", detail=str(exc))
+        detail = str(exc)
+    except PublishError as exc:
+        detail = str(exc)
+    except Exception as exc:
+        logger.debug("publishing %s crashed", package.name, exc_info=True)
+        detail = f"unexpected {type(exc).__name__}: {exc}"
+    url = run.target.project_url(package.name)
+    files = tuple(
+        _file_result(item, "failed", url, time.monotonic(), detail) for item in distributions
+    )
+    return PackageResult(package.name, package.version or "", "failed", files, detail)
 
 
 def _wants_signing(workspace: Workspace, options: PublishOptions) -> bool:
@@ -231,37 +256,10 @@ def _wants_signing(workspace: Workspace, options: PublishOptions) -> bool:
     return workspace.config.publish.sign
 
 
-def _sign(
-    workspace: Workspace,
-    files: Mapping[str, Sequence[Distribution]],
-    dry_run: bool,
-    env: Mapping[str, str],
-) -> None:
-    """Sign every file before anything is uploaded (one certificate for the whole run).
-
-    A dry run only checks that an identity token is available.
-    """
-    from poetflow.signing import resolve_identity_token, sign_artifacts, signing_options
-
-    signing = signing_options(workspace.config.signing, root=workspace.root, environ=env)
-    paths = [item.path for items in files.values() for item in items]
-    if dry_run:
-        resolve_identity_token(signing, env)
-    elif paths:
-        # pre-/post-sign hooks of every package around the one signing session.
-        signed = [workspace.by_name[name] for name, items in files.items() if items]
-        hooks = StageHooks(workspace, "sign", signed)
-        hooks.run_together(
-            signed,
-            lambda: sign_artifacts(paths, signing, env),
-            artifacts={name: [item.path for item in items] for name, items in files.items()},
-        )
-
-
 def _unpublished(
-    session: PublishSession, files: Mapping[str, Sequence[Distribution]]
+    runs: Sequence[TargetRun], files: Mapping[str, Sequence[Distribution]]
 ) -> dict[str, list[Distribution]]:
-    """The files the index does not hold yet, from the prefetched listings.
+    """The files some target does not hold yet, from the prefetched listings.
 
     A rerun after a failed upload would otherwise sign again every file it is about to
     skip: a new transparency-log entry per file, and bundles on disk that no longer match
@@ -270,154 +268,81 @@ def _unpublished(
     """
     kept: dict[str, list[Distribution]] = {}
     for name, distributions in files.items():
-        future = session.prefetched.get(name)  # left in place: the upload reads it again
-        try:
-            listing = future.result() if future else session.uploader.listing(name)
-            kept[name] = [
-                d for d in distributions if session.uploader.check(d, listing)[0] != "same"
-            ]
-        except UploadFailure:
-            kept[name] = list(distributions)
+        wanted: list[Distribution] = []
+        for item in distributions:
+            for run in runs:
+                future = run.prefetched.get(name)  # left in place: the upload reads it again
+                try:
+                    listing = future.result() if future else run.target.listing(name)
+                    held = run.target.check(item, listing)[0] == "same"
+                except TargetFailure:
+                    held = False
+                if not held:
+                    wanted.append(item)
+                    break
+        kept[name] = wanted
     return kept
 
 
-def publish_packages(
+def _sign(
     workspace: Workspace,
-    packages: Sequence[Package],
+    files: Mapping[str, Sequence[Distribution]],
     options: PublishOptions,
-    on_event: EventCallback | None = None,
-    distributions: Mapping[str, Sequence[Distribution]] | None = None,
-) -> PublishReport:
-    """Publish ``packages`` (dependencies first) and report every file.
-
-    Raises PublishError / MissingCredentialsError (exit 2) before anything is uploaded
-    when the repository, credentials or artifacts are missing. Upload failures do not
-    raise: they are in the report (``report.ok`` is False).
-    ``distributions`` (by package name) overrides what ``dist/`` holds, e.g. the
-    artifacts a build just reported.
-    """
-    started = time.monotonic()
-    env = os.environ if options.env is None else options.env
-    publisher_name = configured_publisher(workspace, options.publisher)
-    if publisher_name is not None:
-        return _publish_by_plugin(
-            workspace, packages, options, on_event, distributions, publisher_name, env
-        )
-    repository = resolve_repository(workspace, options.repository, options.repository_url, env)
-    order = workspace.graph.order([package.name for package in packages])
-    by_name = {package.name: package for package in packages}
-    # Credentials first: missing ones must stop the run before anything is built or sent.
-    resolved = resolve_credentials(repository, env)
-    # Hooks are checked (a missing program is exit 2) before anything is built or sent.
-    hooks = StageHooks(workspace, "publish", packages, dry_run=options.dry_run)
-    if distributions is not None:
-        files = {name: list(items) for name, items in distributions.items()}
-    elif options.build:
-        files = build_distributions(workspace, packages, options.jobs, dry_run=options.dry_run)
-    else:
-        files = collect_distributions(packages, allow_missing=options.dry_run)
-    client = IndexClient(timeout=options.timeout, pool_size=max(2, options.jobs))
-    try:
-        credentials = _mint_if_trusted(resolved, repository, env, client)
-        session = PublishSession(
-            repository=repository,
-            credentials=credentials,
-            options=options,
-            uploader=Uploader(client, repository, credentials, options.retry),
-            on_event=on_event or (lambda _event: None),
-            hooks=hooks,
-        )
-        with ThreadPoolExecutor(max(1, options.jobs)) as lookups:
-            for name in order:
-                if files.get(name):
-                    session.prefetched[name] = lookups.submit(session.uploader.listing, name)
-            if _wants_signing(workspace, options):
-                unsigned = files if options.dry_run else _unpublished(session, files)
-                _sign(workspace, unsigned, options.dry_run, env)
-            results = _schedule(session, workspace, order, by_name, files)
-        results = _locate_uploads(session, results)
-    finally:
-        client.close()
-    report = PublishReport(
-        repository=repository,
-        packages=tuple(results[name] for name in order),
-        dry_run=options.dry_run,
-        duration=time.monotonic() - started,
-        credentials_source=credentials.source,
-    )
-    hooks.finish(report.to_dict(), report.ok)
-    return report
-
-
-def _publish_by_plugin(
-    workspace: Workspace,
-    packages: Sequence[Package],
-    options: PublishOptions,
-    on_event: EventCallback | None,
-    distributions: Mapping[str, Sequence[Distribution]] | None,
-    name: str,
     env: Mapping[str, str],
-) -> PublishReport:
-    """publish_packages with a publisher plugin as the target: no index, no credentials."""
-    started = time.monotonic()
-    publisher = load_publisher(workspace, name)
-    order = workspace.graph.order([package.name for package in packages])
-    hooks = StageHooks(workspace, "publish", packages, dry_run=options.dry_run)
-    if distributions is not None:
-        files = {key: list(items) for key, items in distributions.items()}
-    elif options.build:
-        files = build_distributions(workspace, packages, options.jobs, dry_run=options.dry_run)
-    else:
-        files = collect_distributions(packages, allow_missing=options.dry_run)
-    if _wants_signing(workspace, options):
-        _sign(workspace, files, options.dry_run, env)
-    callback = on_event or (lambda _event: None)
+) -> tuple[str, ...]:
+    """Sign the files before anything is uploaded, through the sign engine (one certificate,
+    the sign hooks); returns the names of the files signed. A failure stops the upload."""
+    from poetflow.signing.engine import sign_packages
+    from poetflow.signing.options import signing_options
 
-    def emit(event: PublishEvent) -> None:
-        try:
-            callback(event)
-        except Exception:  # a broken reporter must not break a publish half-way
-            logger.debug("publish event callback failed", exc_info=True)
-
-    by_name = {package.name: package for package in packages}
-    results = publish_with_plugin(
-        publisher, workspace, order, by_name, files, hooks, options.dry_run, emit
-    )
-    report = PublishReport(
-        repository=publisher.repository,
-        packages=tuple(results[key] for key in order),
+    signing = signing_options(workspace.config.signing, root=workspace.root, environ=env)
+    report = sign_packages(
+        workspace,
+        {name: [item.path for item in items] for name, items in files.items()},
+        signing,
         dry_run=options.dry_run,
-        duration=time.monotonic() - started,
-        credentials_source=f"plugin {publisher.name} ({publisher.distribution})",
+        jobs=options.jobs,
+        environ=env,
     )
-    hooks.finish(report.to_dict(), report.ok)
-    return report
+    if not report.ok:
+        failed = ", ".join(
+            f"{item.name} ({item.detail or item.status})" for item in report.packages if not item.ok
+        )
+        raise StepFailedError(
+            f"Signing before publishing failed for {failed}; nothing was uploaded.",
+            hint="Fix the cause and rerun publish: files already on the index are skipped.",
+        )
+    return tuple(item.artifact.name for item in report.signed)
 
 
 def _locate_uploads(
-    session: PublishSession, results: Mapping[str, PackageResult]
+    run: TargetRun, results: Mapping[str, PackageResult]
 ) -> dict[str, PackageResult]:
-    """Replace the project URL of each uploaded file by the file's own URL on the index.
+    """Replace the project URL of each uploaded file by the file's own URL on the target.
 
-    Best effort and after all uploads, so it costs no time on the dependency chain; an
-    index that does not list the file yet (a CDN-cached page) keeps the project URL.
+    Best effort and after all uploads, so it costs no time on the dependency chain; a
+    target that does not list the file yet (a CDN-cached page) keeps the project URL.
     """
+    target = run.target
     uploaded = [
         name
         for name, result in results.items()
-        if any(item.status == "uploaded" for item in result.files)
+        if any(
+            item.status == "uploaded" and item.url == target.project_url(name)
+            for item in result.files
+        )
     ]
     if not uploaded:
         return dict(results)
 
     def lookup(name: str) -> tuple[str, Listing | None]:
         try:
-            return name, session.uploader.listing(name)
-        except UploadFailure:
+            return name, target.listing(name)
+        except TargetFailure:
             return name, None
 
     located = dict(results)
-    with ThreadPoolExecutor(max(1, session.options.jobs)) as pool:
+    with ThreadPoolExecutor(max(1, run.options.jobs)) as pool:
         for name, listing in pool.map(lookup, uploaded):
             if listing is None:
                 continue
@@ -429,80 +354,107 @@ def _locate_uploads(
     return located
 
 
-def _schedule(
-    session: PublishSession,
+def _publish_to(
+    run: TargetRun,
     workspace: Workspace,
-    order: list[str],
-    by_name: Mapping[str, Package],
+    order: Sequence[str],
     files: Mapping[str, Sequence[Distribution]],
 ) -> dict[str, PackageResult]:
-    """Run publish_package for each package once all its selected dependencies published."""
-    selected = set(order)
-    dependencies = {
-        name: [dep for dep in workspace.graph.dependencies_of(name) if dep in selected]
-        for name in order
-    }
-    results: dict[str, PackageResult] = {}
-    pending = list(order)
-    running: dict[Future[PackageResult], str] = {}
-    jobs = max(1, session.options.jobs)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        while pending or running:
-            progressed = False
-            for name in list(pending):
-                deps = dependencies[name]
-                bad = [
-                    dep
-                    for dep in deps
-                    if dep in results and results[dep].status in ("failed", "blocked")
-                ]
-                if bad:
-                    result = _blocked(
-                        by_name[name], files.get(name, []), bad, session.uploader.project_url(name)
-                    )
-                    results[name] = result
-                    session.emit(PublishEvent("package-finished", name, result=result))
-                elif all(dep in results for dep in deps):
-                    running[pool.submit(_guarded, session, by_name[name], files.get(name, []))] = (
-                        name
-                    )
-                else:
-                    continue
-                pending.remove(name)
-                progressed = True
-            if running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    results[running.pop(future)] = future.result()
-            elif not progressed:  # pragma: no cover - order() already rejects cycles
-                break
-    return results
-
-
-def _guarded(
-    session: PublishSession, package: Package, distributions: Sequence[Distribution]
-) -> PackageResult:
-    """publish_package with unexpected crashes turned into a failed package, not a dead run."""
-    try:
-        if session.hooks is None:
-            return publish_package(session, package, distributions)
-        return session.hooks.run(
-            package,
-            lambda: publish_package(session, package, distributions),
-            artifacts=[item.path for item in distributions],
-            succeeded=lambda result: result.status not in ("failed", "blocked"),
-        )
-    except HookFailedError as exc:
-        if isinstance(exc.result, PackageResult):  # a post-publish hook: the files are up
-            return replace(exc.result, status="failed", detail=str(exc))
-        detail = str(exc)
-    except PublishError as exc:
-        detail = str(exc)
-    except Exception as exc:
-        logger.debug("publishing %s crashed", package.name, exc_info=True)
-        detail = f"unexpected {type(exc).__name__}: {exc}"
-    url = session.uploader.project_url(package.name)
-    files = tuple(
-        _file_result(item, "failed", url, time.monotonic(), detail) for item in distributions
+    """One target's schedule: each package once its selected dependencies published there."""
+    by_name = workspace.by_name
+    scheduler: Scheduler[PackageResult] = Scheduler(
+        order,
+        {name: workspace.graph.dependencies_of(name) for name in order},
+        jobs=run.options.jobs,
+        name="poetflow-publish",
     )
-    return PackageResult(package.name, package.version or "", "failed", files, detail)
+    results = scheduler.run(
+        lambda name: _guarded(run, by_name[name], files.get(name, [])),
+        is_failure=lambda result: result.status in _FAILED,
+        blocked=lambda name, by: _blocked(run, by_name[name], files.get(name, []), by),
+        on_start=lambda name: run.emit(PublishEvent("package-started", name)),
+        on_done=lambda name, result: run.emit(
+            PublishEvent("package-finished", name, result=result)
+        ),
+    )
+    return _locate_uploads(run, results)
+
+
+def publish_to_targets(
+    workspace: Workspace,
+    packages: Sequence[Package],
+    options: PublishOptions,
+    on_event: EventCallback | None = None,
+    distributions: Mapping[str, Sequence[Distribution]] | None = None,
+) -> tuple[PublishReport, ...]:
+    """Publish ``packages`` (dependencies first) to every target the run asks for; one
+    report per target, in the order they were asked for.
+
+    Raises PublishError / MissingCredentialsError / ConfigError (exit 2) before anything
+    is built or uploaded when a target, its credentials or the artifacts are missing.
+    Upload failures do not raise: they are in the reports (``report.ok`` is False).
+    ``distributions`` (by package name) overrides what ``dist/`` holds, e.g. the
+    artifacts a build just reported.
+    """
+    started = time.monotonic()
+    env = os.environ if options.env is None else options.env
+    targets = [
+        open_target(request, workspace, options, env)
+        for request in requested_targets(workspace, options)
+    ]
+    order = workspace.graph.order([package.name for package in packages])
+    try:
+        # Hooks are checked (a missing program is exit 2) before anything is built or sent.
+        hooks = StageHooks(workspace, "publish", packages, dry_run=options.dry_run)
+        if distributions is not None:
+            files = {name: list(items) for name, items in distributions.items()}
+        elif options.build:
+            files = build_distributions(workspace, packages, dry_run=options.dry_run)
+        else:
+            files = collect_distributions(packages, allow_missing=options.dry_run)
+        for target in targets:
+            target.connect()
+        emit = on_event or (lambda _event: None)
+        runs = [TargetRun(target, options, emit, hooks) for target in targets]
+        signed: tuple[str, ...] = ()
+        with ThreadPoolExecutor(max(1, options.jobs), thread_name_prefix="lookup") as lookups:
+            for run in runs:
+                for name in order:
+                    if files.get(name):
+                        run.prefetched[name] = lookups.submit(run.target.listing, name)
+            if _wants_signing(workspace, options):
+                signed = _sign(workspace, _unpublished(runs, files), options, env)
+            with ThreadPoolExecutor(len(runs), thread_name_prefix="target") as each:
+                outcomes = list(
+                    each.map(lambda run: _publish_to(run, workspace, order, files), runs)
+                )
+    finally:
+        for target in targets:
+            target.close()
+    reports = tuple(
+        PublishReport(
+            repository=run.target.repository,
+            packages=tuple(results[name] for name in order),
+            dry_run=options.dry_run,
+            duration=time.monotonic() - started,
+            credentials_source=run.target.credentials_source,
+            signed=signed,
+        )
+        for run, results in zip(runs, outcomes, strict=True)
+    )
+    for report in reports:
+        hooks.finish(report.to_dict(), report.ok)
+    return reports
+
+
+def publish_packages(
+    workspace: Workspace,
+    packages: Sequence[Package],
+    options: PublishOptions,
+    on_event: EventCallback | None = None,
+    distributions: Mapping[str, Sequence[Distribution]] | None = None,
+) -> PublishReport:
+    """:func:`publish_to_targets` for a run with one target (``--repository`` or
+    ``--publisher``): its report."""
+    (report,) = publish_to_targets(workspace, packages, options, on_event, distributions)
+    return report

@@ -110,6 +110,8 @@ class PublishReport:
     dry_run: bool
     duration: float
     credentials_source: str
+    # The files this run signed before uploading (publish --sign), by name.
+    signed: tuple[str, ...] = ()
 
     @property
     def files(self) -> tuple[FileResult, ...]:
@@ -133,6 +135,7 @@ class PublishReport:
             "dry_run": self.dry_run,
             "ok": self.ok,
             "duration": round(self.duration, 3),
+            "signed": list(self.signed),
             "packages": [package.to_dict() for package in self.packages],
         }
 

@@ -8,13 +8,12 @@ GitLab: an ``id_tokens:`` variable), and POST it to ``/_/oidc/mint-token``; the 
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from poetflow.errors import TrustedPublishingError
+from poetflow.ci.identity import ci_identity_token, decode_claims
+from poetflow.errors import IdentityTokenError, TrustedPublishingError
 from poetflow.index import HttpResponse, IndexClient, IndexTransportError
 from poetflow.masking import register_secret
 from poetflow.publish.credentials import TOKEN_USERNAME, Credentials, TrustedPublishing
@@ -53,14 +52,11 @@ def _call(client: IndexClient, policy: RetryPolicy, what: str, send: Any) -> Htt
 
 
 def _claims(token: str) -> dict[str, Any]:
-    """The JWT payload, for error messages only (the index verifies the signature)."""
+    """The token's claims, for error messages only (the index verifies the signature)."""
     try:
-        payload = token.split(".")[1]
-        decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        claims = json.loads(decoded)
-    except (IndexError, ValueError):
+        return decode_claims(token)
+    except ValueError:
         return {}
-    return claims if isinstance(claims, dict) else {}
 
 
 def _audience(repository: Repository, client: IndexClient, policy: RetryPolicy) -> str:
@@ -84,32 +80,27 @@ def _audience(repository: Repository, client: IndexClient, policy: RetryPolicy) 
     return audience
 
 
-def _github_token(
-    audience: str, env: Mapping[str, str], client: IndexClient, policy: RetryPolicy
+def _identity(
+    trusted: TrustedPublishing,
+    audience: str,
+    env: Mapping[str, str],
+    client: IndexClient,
+    policy: RetryPolicy,
 ) -> str:
-    request_url = env["ACTIONS_ID_TOKEN_REQUEST_URL"]
-    request_token = env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"]
-    register_secret(request_token)
-    separator = "&" if "?" in request_url else "?"
-    url = f"{request_url}{separator}{urlencode({'audience': audience})}"
-    response = _call(
-        client,
-        policy,
-        "requesting the GitHub OIDC token",
-        lambda: client.get(url, headers={"Authorization": f"bearer {request_token}"}),
-    )
+    """The CI's OIDC token for the index's audience (poetflow.ci.identity)."""
+    variables = (trusted.source,) if trusted.provider == "gitlab" else ()
     try:
-        value = response.json().get("value") if response.ok else None
-    except ValueError:
-        value = None
-    if not isinstance(value, str) or not value:
-        raise TrustedPublishingError(
-            f"GitHub refused an OIDC token for audience {audience!r} (HTTP {response.status}).",
-            hint="Give the job `permissions: id-token: write` (workflows triggered from forks "
-            "never get one).",
+        found = ci_identity_token(
+            audience, env, client=client, gitlab_variables=variables, policy=policy
         )
-    register_secret(value)
-    return value
+    except IdentityTokenError as exc:
+        raise TrustedPublishingError(f"Trusted publishing: {exc.message}", hint=exc.hint) from None
+    if found is None:  # resolve_credentials saw the identity a moment ago
+        raise TrustedPublishingError(
+            f"Trusted publishing: {trusted.source} no longer offers an OIDC identity.",
+            hint="Rerun the job.",
+        )
+    return found.value
 
 
 def _mint_error(
@@ -146,11 +137,7 @@ def mint_upload_token(
     """Exchange the CI identity for an upload token; every token is masked at once."""
     policy = policy or RetryPolicy(attempts=4, deadline=60.0)
     audience = _audience(repository, client, policy)
-    if trusted.provider == "github":
-        identity = _github_token(audience, env, client, policy)
-    else:
-        identity = env[trusted.source]
-        register_secret(identity)
+    identity = _identity(trusted, audience, env, client, policy)
     claims = _claims(identity)
     token_aud = claims.get("aud")
     if trusted.provider == "gitlab" and token_aud not in (None, audience, [audience]):

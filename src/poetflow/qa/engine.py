@@ -26,8 +26,8 @@ from poetflow.qa.environments import (
 )
 from poetflow.qa.junit import is_pytest, junit_argument, read_counts, write_junit
 from poetflow.qa.results import CommandResult, PackageReport, TestReport
-from poetflow.qa.scheduler import Scheduler, failed_dependencies
 from poetflow.qa.settings import EnvironmentKind, TestSettings
+from poetflow.scheduler import Scheduler, failed_dependencies
 from poetflow.workspace import Package, Workspace
 
 __all__ = [
@@ -302,8 +302,11 @@ def run_tests(
     hooks = StageHooks(workspace, "test", packages)  # a missing hook program: exit 2 here
     by_name = {package.name: package for package in packages}
     order = workspace.graph.order(list(by_name), strict=False)
+    # Tests of different packages are independent (path dependencies are installed
+    # editable): a dependent does not wait for its dependencies, which would serialise
+    # every chain; a failed dependency is noted afterwards.
     scheduler: Scheduler[PackageReport] = Scheduler(
-        order, jobs=options.jobs, fail_fast=options.fail_fast
+        order, jobs=options.jobs, wait=False, fail_fast=options.fail_fast, name="poetflow-test"
     )
 
     def skip(name: str) -> PackageReport:

@@ -53,6 +53,7 @@ class PublishStage:
                     published_to={
                         f.filename: (f.url,) for f in p.files if f.status in ("uploaded", "skipped")
                     },
+                    signed=tuple(f.filename for f in p.files if f.filename in report.signed),
                 ),
             )
             for p in report.packages

@@ -2,47 +2,76 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from poetflow.pipeline.runner import PackageFacts, PackageOutcome, RunContext, StageOutcome
+
+if TYPE_CHECKING:
+    from poetflow.signing.options import SigningOptions
 
 __all__ = ["SignStage"]
 
 
 @dataclass
 class SignStage:
+    """Sign what the build stage built (``files`` None) or the given files.
+
+    ``signing`` None: ``[tool.poetflow.signing]``. In ``poetflow run`` the stage signs only
+    on request (``--sign`` or ``[tool.poetflow.pipeline] sign``); ``requested`` is for
+    ``poetflow sign``, which is that request. ``others`` are named files of no package.
+    """
+
+    signing: SigningOptions | None = None
+    files: Mapping[str, Sequence[Path]] | None = field(default=None, repr=False)
+    others: Sequence[Path] = ()
+    requested: bool = False
     name: str = "sign"
 
     def run(self, ctx: RunContext) -> StageOutcome:
-        sign = ctx.options.sign
+        from poetflow.signing.engine import sign_packages
+        from poetflow.signing.options import signing_options
+
+        sign = self.requested or ctx.options.sign
         if sign is None:
             sign = ctx.workspace.config.pipeline.sign
         if not sign:
             return StageOutcome(self.name, "skipped", "signing not requested (--sign)")
-        from poetflow.hooks.stage import StageHooks
-        from poetflow.signing import sign_artifacts, signing_options
-
-        by_package: dict[str, list[Path]] = dict(ctx.state.artifacts)
-        artifacts = [path for paths in by_package.values() for path in paths]
-        if not artifacts:
+        files = dict(ctx.state.artifacts if self.files is None else self.files)
+        if not any(files.values()) and not self.others:
             return StageOutcome(self.name, "skipped", "nothing to sign")
-        if ctx.dry_run:
-            return StageOutcome(self.name, "skipped", f"would sign {len(artifacts)} files")
-        options = signing_options(ctx.workspace.config.signing, root=ctx.workspace.root)
-        wanted = set(by_package)
-        packages = [p for p in ctx.workspace.packages if p.name in wanted]
-        hooks = StageHooks(ctx.workspace, "sign", packages, dry_run=ctx.dry_run)
-        signed = hooks.run_together(
-            packages, lambda: sign_artifacts(artifacts, options), artifacts=by_package
+        options = self.signing or signing_options(
+            ctx.workspace.config.signing, root=ctx.workspace.root
+        )
+        report = sign_packages(
+            ctx.workspace,
+            files,
+            options,
+            others=self.others,
+            dry_run=ctx.dry_run,
+            jobs=ctx.options.jobs,
         )
         outcomes = {
-            name: PackageOutcome(
-                "signed",
-                f"{len(paths)} files",
-                facts=PackageFacts(signed=tuple(path.name for path in paths)),
+            p.name: PackageOutcome(
+                p.status,
+                p.detail or f"{len(p.files)} files",
+                p.duration,
+                PackageFacts(
+                    artifacts=p.files,
+                    signed=tuple(item.artifact.name for item in p.signed),
+                ),
             )
-            for name, paths in by_package.items()
-            if paths
+            for p in report.packages
         }
-        return StageOutcome(self.name, "succeeded", f"{len(signed)} files signed", outcomes)
+        if not report.ok:
+            bad = [p.name for p in report.packages if not p.ok]
+            return StageOutcome(
+                self.name, "failed", f"signing failed for {', '.join(bad)}", outcomes, report=report
+            )
+        if report.dry_run:
+            summary = f"would sign {len(report.files)} files as {report.identity}"
+        else:
+            summary = f"{len(report.signed)} files signed as {report.identity}"
+        return StageOutcome(self.name, "succeeded", summary, outcomes, report=report)

@@ -1,51 +1,34 @@
-"""Uploading one file: existence check, legacy-API POST with retries, 4xx explained.
+"""A package index as a publish target: simple-API lookups, legacy-API uploads with retries.
 
 An upload whose answer was lost (dropped connection, 5xx from a proxy, a 409 on retry) is
 resolved by looking the file up again: present with our sha256 means it landed, so a
 retried upload never stores a file twice and never reports a landed file as failed.
+Credentials come from the environment; trusted publishing exchanges the CI's identity
+for an upload token when the target connects.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from poetflow.distributions import Distribution, upload_fields
-from poetflow.index import (
-    HttpResponse,
-    IndexClient,
-    IndexFile,
-    IndexTransportError,
-    parse_project_page,
-)
-from poetflow.publish.credentials import Credentials
-from poetflow.publish.repositories import Repository
+from poetflow.index import HttpResponse, IndexClient, IndexTransportError, parse_project_page
+from poetflow.publish.credentials import Credentials, TrustedPublishing, resolve_credentials
+from poetflow.publish.repositories import Repository, resolve_repository
 from poetflow.publish.retry import Retrying, RetryPolicy
+from poetflow.publish.targets import Listing, RemoteCheck, TargetFailure, UploadAnswer
 
-__all__ = ["Listing", "RemoteCheck", "UploadFailure", "Uploader", "find_attestations"]
+if TYPE_CHECKING:
+    from poetflow.publish.results import PublishOptions
+    from poetflow.publish.targets import TargetRequest
+    from poetflow.workspace import Workspace
 
-RemoteCheck = Literal["absent", "same", "different"]
-
-
-class UploadFailure(Exception):
-    """An upload that cannot succeed; ``str()`` is one sentence for the report."""
-
-    def __init__(self, message: str, attempts: int = 1) -> None:
-        super().__init__(message)
-        self.attempts = attempts
-
-
-@dataclass(frozen=True)
-class Listing:
-    """A project's files on the index as one lookup saw them."""
-
-    files: dict[str, IndexFile]
-
-    def get(self, filename: str) -> IndexFile | None:
-        return self.files.get(filename)
+__all__ = ["IndexTarget", "find_attestations", "open_target"]
 
 
 def find_attestations(path: Path) -> list[Any]:
@@ -102,23 +85,66 @@ def _index_message(response: HttpResponse) -> str:
     return " ".join(text.split())[:300]
 
 
-class Uploader:
+def open_target(
+    request: TargetRequest,
+    workspace: Workspace,
+    options: PublishOptions,
+    env: Mapping[str, str],
+) -> IndexTarget:
+    """The index named by the request (or ``--repository-url``), with its credentials."""
+    repository = resolve_repository(workspace, request.name, options.repository_url, env)
+    # Missing credentials must stop the run before anything is built or sent.
+    resolved = resolve_credentials(repository, env)
+    client = IndexClient(timeout=options.timeout, pool_size=max(2, options.jobs))
+    return IndexTarget(client, repository, resolved, options.retry, env)
+
+
+class IndexTarget:
     """Looks up and uploads the files of one repository with one set of credentials."""
 
     def __init__(
         self,
         client: IndexClient,
         repository: Repository,
-        credentials: Credentials | None,
+        credentials: Credentials | TrustedPublishing,
         policy: RetryPolicy,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.client = client
         self.repository = repository
-        self.credentials = credentials
         self.policy = policy
-        same_host = urlsplit(repository.url).netloc == urlsplit(repository.index_url).netloc
+        self._env = os.environ if env is None else env
+        self._trusted = credentials if isinstance(credentials, TrustedPublishing) else None
+        self.credentials = credentials if isinstance(credentials, Credentials) else None
+        self._read_auth: tuple[str, str] | None = None
+        self._set_read_auth()
+
+    def _set_read_auth(self) -> None:
+        same_host = (
+            urlsplit(self.repository.url).netloc == urlsplit(self.repository.index_url).netloc
+        )
         # Upload credentials go only to the host that takes uploads.
-        self._read_auth = credentials.auth if credentials and same_host else None
+        if self.credentials is not None and same_host:
+            self._read_auth = self.credentials.auth
+
+    @property
+    def credentials_source(self) -> str:
+        if self.credentials is not None:
+            return self.credentials.source
+        assert self._trusted is not None
+        return f"trusted publishing ({self._trusted.provider})"
+
+    def connect(self) -> None:
+        """With trusted publishing, exchange the CI's identity for an upload token now."""
+        if self._trusted is None or self.credentials is not None:
+            return
+        from poetflow.publish.trusted import mint_upload_token
+
+        self.credentials = mint_upload_token(self.repository, self._trusted, self._env, self.client)
+        self._set_read_auth()
+
+    def close(self) -> None:
+        self.client.close()
 
     def project_url(self, project: str) -> str:
         return urljoin(self.repository.index_url.rstrip("/") + "/", f"{project}/")
@@ -134,7 +160,7 @@ class Uploader:
             except IndexTransportError as exc:
                 if retrying.should_retry(None):
                     continue
-                raise UploadFailure(
+                raise TargetFailure(
                     f"cannot read {self.project_url(project)}: {exc}", retrying.attempts_made
                 ) from None
             if response.status == 404:
@@ -142,7 +168,7 @@ class Uploader:
             if response.ok:
                 return Listing(parse_project_page(response))
             if not retrying.should_retry(response):
-                raise UploadFailure(
+                raise TargetFailure(
                     f"cannot read {self.project_url(project)} (HTTP {response.status}): "
                     f"{_index_message(response)}",
                     retrying.attempts_made,
@@ -165,17 +191,29 @@ class Uploader:
                 return self.client.file_sha256(url, self._read_auth)
             except IndexTransportError as exc:
                 if not retrying.should_retry(None):
-                    raise UploadFailure(f"cannot download {url}: {exc}") from None
+                    raise TargetFailure(f"cannot download {url}: {exc}") from None
 
     def _landed(self, distribution: Distribution) -> tuple[RemoteCheck, str | None] | None:
         """Look again after an ambiguous answer; None when the index cannot be read now."""
         try:
             return self.check(distribution, self.listing(distribution.project))
-        except UploadFailure:
+        except TargetFailure:
             return None
 
-    def upload(self, distribution: Distribution) -> tuple[str, int]:
-        """POST the file; returns (detail, attempts). Raises UploadFailure when it cannot land."""
+    def upload(
+        self, project: str, version: str, files: Sequence[Distribution]
+    ) -> Iterator[UploadAnswer]:
+        """Upload the files one by one; after a failure the rest are not tried."""
+        for distribution in files:
+            try:
+                detail, attempts = self._upload_one(distribution)
+            except TargetFailure as exc:
+                yield UploadAnswer(distribution, "failed", str(exc), exc.attempts)
+                return
+            yield UploadAnswer(distribution, "uploaded", detail, attempts)
+
+    def _upload_one(self, distribution: Distribution) -> tuple[str, int]:
+        """POST the file; returns (detail, attempts). Raises TargetFailure when it cannot land."""
         assert self.credentials is not None, "upload needs credentials"
         fields = upload_fields(distribution)
         attestations = find_attestations(distribution.path)
@@ -201,7 +239,7 @@ class Uploader:
                 if landed is not None and landed[0] == "same":
                     return "landed despite a lost answer", retrying.attempts_made + 1
                 if landed is not None and landed[0] == "different":
-                    raise UploadFailure(
+                    raise TargetFailure(
                         f"version {distribution.version} already published with different "
                         "content: bump the version",
                         retrying.attempts_made + 1,
@@ -209,12 +247,12 @@ class Uploader:
             if retrying.should_retry(response):
                 continue
             if response is None or response.status >= 500 or response.status == 429:
-                raise UploadFailure(
+                raise TargetFailure(
                     f"{self.repository.name} kept failing for {distribution.filename} after "
                     f"{retrying.attempts_made} attempts ({problem})",
                     retrying.attempts_made,
                 )
-            raise UploadFailure(
+            raise TargetFailure(
                 _explain(response, distribution, self.repository, self.credentials),
                 retrying.attempts_made,
             )

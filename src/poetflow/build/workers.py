@@ -1,0 +1,412 @@
+"""One package's build from staging to checked artifacts, in this process or a worker process.
+
+poetry-core is Python under the GIL: builds in threads keep one core busy whatever
+``--jobs`` says. With more than one job, the CPU-bound part of each poetry-core build (the
+pyproject rewrite, the staging copy, poetry-core itself and the checks on its artifacts)
+runs in worker processes, while the scheduler's threads only wait for them.
+
+The workers are forked from a fork server that has poetry-core imported already, so each
+one starts in milliseconds, and forking stays safe whatever threads the command runs (a
+progress bar, telemetry exporters). Each worker has its own pipe, used by one build at a
+time: a build is one message there and one back, with no thread in between to wake. The
+workers start in the background when a run has enough to build to pay for them, and until
+the first is ready builds run in this process: their start-up never delays a build, and a
+rerun with nothing to do never starts them. Builds in this process run one at a time: two
+poetry-core builds in two threads only take turns at the GIL, and on a busy machine every
+turn waits for the OS to run the other thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from poetflow.build.backends import (
+    BackendKind,
+    build_with_core,
+    build_with_pep517,
+    build_with_poetry,
+)
+from poetflow.build.sources import SourceFile
+from poetflow.build.staging import rewrite_pyproject, stage
+from poetflow.build.verify import verify_artifact
+from poetflow.errors import PoetFlowError
+from poetflow.workspace import Package, Workspace
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+__all__ = ["BuildJob", "BuildWorkers", "BuiltFiles", "available_cores", "build_staged"]
+
+logger = logging.getLogger(__name__)
+
+# Imported once by the fork server, so that no worker imports them again. The console
+# script's own import is there too: multiprocessing runs the parent's main script again
+# in every worker (as __mp_main__), and already imported it costs nothing.
+_PRELOAD = [
+    "poetflow.build.workers",
+    "poetry.core.factory",
+    "poetry.core.masonry.builders.sdist",
+    "poetry.core.masonry.builders.wheel",
+    "tomlkit",
+    "poetflow.cli.app",
+]
+# How long a worker may take to stop at the end of a run before it is killed.
+_STOP_SECONDS = 5.0
+
+
+def available_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class BuildJob:
+    """One package to build: its input files, where to stage and build, how."""
+
+    package: Package
+    files: tuple[SourceFile, ...]
+    staging: Path  # a fresh folder: the project is copied to staging/project
+    epoch: int | None
+    kind: BackendKind
+    timeout: float
+
+
+@dataclass(frozen=True)
+class BuiltFiles:
+    """What a build produced (inside the staging folder) and what the checks found."""
+
+    sdist: Path
+    wheel: Path
+    version: str
+    problems: tuple[str, ...]
+
+
+def build_staged(job: BuildJob, workspace: Workspace) -> BuiltFiles:
+    """Rewrite, stage, build and check one package; raises PoetFlowError when it cannot."""
+    package = job.package
+    text = package.pyproject.read_text(encoding="utf-8")
+    pyproject = rewrite_pyproject(text, package, workspace)
+    project = stage(job.files, pyproject, job.staging / "project")
+    out = job.staging / "out"
+    out.mkdir()
+    if job.kind == "core":
+        built = build_with_core(project, out, job.epoch)
+    elif job.kind == "poetry":
+        built = build_with_poetry(project, out, job.epoch, job.timeout)
+    else:
+        built = build_with_pep517(project, out, job.epoch, job.timeout)
+    # A plugin-set version is only known from the artifacts themselves.
+    dynamic = package.dynamic_version or not package.version
+    version = _wheel_version(built.wheel) if dynamic else package.version or ""
+    internal = frozenset(member.name for member in workspace.packages)
+    problems: list[str] = []
+    for path, kind in ((built.sdist, "sdist"), (built.wheel, "wheel")):
+        problems += verify_artifact(path, kind, package.display_name, version, internal)
+    return BuiltFiles(built.sdist, built.wheel, version, tuple(problems))
+
+
+def _wheel_version(wheel: Path) -> str:
+    from packaging.utils import parse_wheel_filename
+
+    return str(parse_wheel_filename(wheel.name)[1])
+
+
+# --- the worker side ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A worker's reply: the files, or the error as the engine would have reported it
+    (exceptions of poetry-core do not all survive pickling)."""
+
+    built: BuiltFiles | None
+    message: str = ""
+    hint: str | None = None
+
+
+def _build_in_worker(job: BuildJob, workspace: Workspace) -> _Answer:
+    # Workers are single-threaded: setting the variable here reaches poetry-core only
+    # for this build (it reads SOURCE_DATE_EPOCH when no epoch was given to it).
+    os.environ.pop("SOURCE_DATE_EPOCH", None)
+    try:
+        return _Answer(build_staged(job, workspace))
+    except PoetFlowError as exc:
+        return _Answer(None, exc.message, exc.hint)
+    except Exception as exc:
+        logger.debug("build of %s crashed in a worker", job.package.name, exc_info=True)
+        return _Answer(None, f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _warm_up() -> None:
+    """Import poetry-core and build its requirement parser (built on first use) now, not
+    in the first build."""
+    from poetry.core.packages.dependency import Dependency
+
+    Dependency.create_from_pep_508("poetflow-warm-up>=1")
+
+
+def _safe_start_method() -> str:
+    """``fork`` when this process runs one thread on Linux: a forked worker inherits what
+    is imported already and starts at once. With other threads running (a progress bar,
+    telemetry exporters) a fork could copy a lock one of them holds, so the workers come
+    from the fork server instead."""
+    import multiprocessing
+    import sys
+
+    single = threading.active_count() == 1
+    if (
+        single
+        and sys.platform.startswith("linux")
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        return "fork"
+    return "forkserver"
+
+
+def _serve(connection: Connection, workspace: Workspace) -> None:
+    """A worker process: warm up, say so, then build each job sent until told to stop."""
+    _warm_up()  # nothing left to do when forked from a warm process
+    connection.send("ready")
+    while True:
+        try:
+            job = connection.recv()
+        except EOFError:  # the run ended without saying so
+            return
+        if job is None:
+            return
+        connection.send(_build_in_worker(job, workspace))
+
+
+class _Worker:
+    """One worker process and the pipe to it."""
+
+    def __init__(self, context: Any, workspace: Workspace) -> None:
+        parent, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child, workspace), name="poetflow-build", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.connection: Connection = parent
+
+    def wait_ready(self) -> bool:
+        try:
+            return bool(self.connection.recv() == "ready")
+        except (EOFError, OSError):
+            return False
+
+    def build(self, job: BuildJob) -> _Answer:
+        """Raises OSError/EOFError when the worker died."""
+        self.connection.send(job)
+        answer: _Answer = self.connection.recv()
+        return answer
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):  # it died already
+            self.connection.send(None)
+        self.process.join(_STOP_SECONDS)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.connection.close()
+
+
+# --- the engine side ---------------------------------------------------------------------
+
+
+class BuildWorkers:
+    """Where the builds of one run happen: worker processes when ``jobs`` > 1, else here.
+
+    :meth:`start` starts ``jobs`` worker processes; :meth:`build` builds in this process
+    or hands the job to an idle worker (see :meth:`_take`; the ``poetry`` and PEP 517
+    builders are subprocesses already: they always run from here).
+    Thread-safe; :meth:`close` stops the workers.
+    """
+
+    def __init__(self, workspace: Workspace, jobs: int, start_method: str | None = None) -> None:
+        self.workspace = workspace
+        self.jobs = jobs
+        # "fork" or "forkserver"; None: fork when that is safe (see _safe_start_method).
+        self.start_method = start_method
+        # Guards everything below; notified when a worker gets ready or free, or the slot
+        # in this process frees.
+        self._state = threading.Condition()
+        self._workers: list[_Worker] = []  # every worker process started, to stop them
+        self._idle: list[_Worker] = []  # ready and free
+        self._running = 0  # ready and alive, busy or not
+        self._busy_here = False
+        self._starting = False
+        self._closed = False
+        self._starter: threading.Thread | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.jobs > 1
+
+    def start(self) -> None:
+        """Start the worker processes (once; nothing with one job).
+
+        When this process runs a single thread they are forked from it right away, with
+        poetry-core warmed up first so that they inherit it; otherwise they come from the
+        fork server, in the background.
+        """
+        with self._state:
+            if not self.parallel or self._starter is not None or self._closed:
+                return
+            self._starting = True
+            method = self.start_method or _safe_start_method()
+            forked: list[_Worker] = []
+            if method == "fork":
+                forked = self._fork_workers()
+                if not forked:
+                    method = "forkserver"
+            self._starter = threading.Thread(
+                target=self._start_workers,
+                args=(method, forked),
+                name="poetflow-build-workers",
+                daemon=True,
+            )
+            self._starter.start()
+
+    def _fork_workers(self) -> list[_Worker]:
+        import multiprocessing
+
+        _warm_up()
+        try:
+            context = multiprocessing.get_context("fork")
+            workers = [_Worker(context, self.workspace) for _ in range(self.jobs)]
+        except (OSError, ValueError) as exc:
+            logger.debug("no forked build workers: %s", exc)
+            return []
+        self._workers.extend(workers)
+        return workers
+
+    def _start_workers(self, method: str, forked: list[_Worker]) -> None:
+        """Wait for each worker to be ready (starting it from the fork server first)."""
+        import multiprocessing
+
+        # Workers take this process's sys.path, which must hold the folder poetry-core adds
+        # for its vendored libraries when it is first imported.
+        import poetry.core  # noqa: F401
+
+        started = time.monotonic()
+        try:
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(_PRELOAD)
+            for number in range(self.jobs):
+                if forked:
+                    worker = forked[number]
+                else:
+                    worker = _Worker(context, self.workspace)
+                    with self._state:
+                        self._workers.append(worker)
+                with self._state:
+                    if self._closed:
+                        break
+                if not worker.wait_ready():
+                    logger.debug("a build worker did not start")
+                    continue
+                with self._state:
+                    if not self._running:
+                        logger.debug(
+                            "%s build workers ready after %.2fs", method, time.monotonic() - started
+                        )
+                    self._running += 1
+                    self._idle.append(worker)
+                    self._state.notify_all()
+        except (OSError, ValueError, RuntimeError) as exc:
+            # No fork server here (a sandbox without semaphores, another OS): build in-process.
+            logger.debug("no build worker processes: %s", exc)
+        finally:
+            with self._state:
+                self._starting = False
+                self._state.notify_all()  # whoever waits for a worker learns if there is none
+
+    def ready(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds for an idle worker process."""
+        with self._state:
+            return self._state.wait_for(lambda: bool(self._idle), timeout)
+
+    def build(self, job: BuildJob, *, in_worker: bool = False) -> BuiltFiles:
+        """Build ``job`` where it is cheapest right now; raises PoetFlowError on failure.
+
+        ``in_worker`` hands it to a worker process even when this process is free (it
+        waits for one; PoetFlowError when none can start).
+        """
+        if not in_worker and (job.kind != "core" or not self.parallel):
+            return build_staged(job, self.workspace)  # a subprocess builds, or one job
+        worker = self._take_worker() if in_worker else self._take()
+        if worker is None:
+            try:
+                return build_staged(job, self.workspace)
+            finally:
+                with self._state:
+                    self._busy_here = False
+                    self._state.notify_all()
+        try:
+            answer = worker.build(job)
+        except (EOFError, OSError):
+            with self._state:
+                self._running -= 1
+                self._state.notify_all()
+            raise PoetFlowError(
+                f"the build worker for {job.package.name} died (out of memory, or killed).",
+                hint="Rerun the build; --jobs 1 builds without worker processes.",
+            ) from None
+        with self._state:
+            self._idle.append(worker)
+            self._state.notify_all()
+        if answer.built is None:
+            raise PoetFlowError(answer.message, hint=answer.hint)
+        return answer.built
+
+    def _take(self) -> _Worker | None:
+        """This process's build slot (None) or an idle worker, whichever costs less now.
+
+        A build that is the only one running stays here: a dependency chain builds one
+        package at a time and gains nothing from a worker but the hand-over. Side by side
+        builds go to the workers, and to this process only while no worker is ready: one
+        build at a time here, since two in two threads would only take turns at the GIL.
+        """
+        with self._state:
+            while True:
+                busy_workers = self._running - len(self._idle)
+                if not self._busy_here and busy_workers == 0:
+                    self._busy_here = True
+                    return None
+                if self._idle:
+                    return self._idle.pop()
+                if not self._busy_here and not self._running:
+                    self._busy_here = True
+                    return None
+                self._state.wait()
+
+    def _take_worker(self) -> _Worker:
+        with self._state:
+            self._state.wait_for(lambda: self._idle or not (self._starting or self._running))
+            if not self._idle:
+                raise PoetFlowError("no build worker process could start here.")
+            return self._idle.pop()
+
+    def close(self) -> None:
+        """Stop the workers; builds still running finish first."""
+        with self._state:
+            self._closed = True
+            starter = self._starter
+        if starter is not None:
+            starter.join()
+        with self._state:
+            workers, self._workers, self._idle, self._running = self._workers, [], [], 0
+        for worker in workers:
+            worker.stop()

@@ -1,0 +1,105 @@
+"""Builds in worker processes: the same bytes as in-process builds, the same errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+from build_helpers import git
+
+from poetflow.build.engine import build_packages
+from poetflow.build.results import BuildOptions
+from poetflow.build.sources import SourceTree
+from poetflow.build.staging import staging_directory
+from poetflow.build.workers import BuildJob, BuildWorkers, build_staged
+from poetflow.errors import PoetFlowError
+from poetflow.workspace import Workspace, load_workspace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from monorepo_gen import generate_monorepo
+
+EPOCH = 1_700_000_000
+
+
+def _job(workspace: Workspace, name: str, staging: Path) -> BuildJob:
+    package = workspace.get(name)
+    files = tuple(SourceTree(workspace.root).files(package))
+    return BuildJob(package, files, staging, EPOCH, "core", 60.0)
+
+
+def _bytes_of(built: object) -> tuple[bytes, bytes]:
+    return built.sdist.read_bytes(), built.wheel.read_bytes()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def test_a_worker_process_builds_the_same_bytes_as_this_process(
+    demo_repo: Path, start_method: str
+) -> None:
+    workspace = load_workspace(demo_repo)
+    workers = BuildWorkers(workspace, 2, start_method)
+    workers.start()
+    try:
+        assert workers.ready(timeout=120), "no worker process started"
+        for package in workspace.packages:
+            with staging_directory(package.name) as here, staging_directory(package.name) as there:
+                local = build_staged(_job(workspace, package.name, here), workspace)
+                remote = workers.build(_job(workspace, package.name, there), in_worker=True)
+                assert remote.sdist.name == local.sdist.name
+                assert remote.wheel.name == local.wheel.name
+                assert _bytes_of(remote) == _bytes_of(local), package.name
+                assert remote.problems == local.problems == ()
+    finally:
+        workers.close()
+
+
+def test_a_failure_in_a_worker_reads_as_it_would_in_this_process(demo_repo: Path) -> None:
+    core = demo_repo / "packages" / "core" / "pyproject.toml"
+    core.write_text(core.read_text().replace('readme = "README.md"', 'readme = "MISSING.md"'))
+    workspace = load_workspace(demo_repo)
+    name = workspace.packages[0].name
+    for package in workspace.packages:
+        if package.pyproject == core:
+            name = package.name
+    workers = BuildWorkers(workspace, 2, "forkserver")
+    workers.start()
+    try:
+        assert workers.ready(timeout=120)
+        with staging_directory(name) as here, staging_directory(name) as there:
+            with pytest.raises(PoetFlowError) as local:
+                build_staged(_job(workspace, name, here), workspace)
+            with pytest.raises(PoetFlowError) as remote:
+                workers.build(_job(workspace, name, there), in_worker=True)
+        # Each names its own staging folder; the rest reads the same.
+        shown = str(remote.value).replace(str(there), "<staging>")
+        assert shown == str(local.value).replace(str(here), "<staging>")
+        assert "MISSING.md" in str(remote.value)
+    finally:
+        workers.close()
+
+
+@pytest.mark.slow
+def test_jobs_3_builds_many_packages_into_the_same_files_as_jobs_1(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "mono"
+    generate_monorepo(root, 12, width=4)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    workspace = load_workspace(root)
+
+    serial = build_packages(workspace, workspace.packages, BuildOptions(jobs=1))
+    assert serial.ok
+    saved = {a.path: a.path.read_bytes() for p in serial.packages for a in p.artifacts}
+    # Three jobs: this process and two workers build side by side.
+    with caplog.at_level(logging.DEBUG, logger="poetflow.build.workers"):
+        parallel = build_packages(workspace, workspace.packages, BuildOptions(jobs=3, force=True))
+    assert "build workers ready" in caplog.text
+
+    assert [p.status for p in parallel.packages] == ["built"] * 12
+    for package in parallel.packages:
+        for artifact in package.artifacts:
+            assert artifact.path.read_bytes() == saved[artifact.path], artifact.path.name
