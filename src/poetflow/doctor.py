@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -12,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from poetflow.errors import PoetFlowError
+from poetflow.lockfile.freshness import lock_content_hash, lock_is_fresh
 
 __all__ = [
     "CHECKS",
@@ -36,13 +35,6 @@ CHECKS: tuple[str, ...] = (
     "lock-files",
     "credentials",
 )
-
-# Poetry's Locker hashes these keys of a pyproject.toml into poetry.lock's content-hash
-# (poetry/packages/locker.py); the same selection here tells a stale lock without Poetry.
-_LEGACY_POETRY_KEYS = ("dependencies", "source", "extras", "dev-dependencies")
-_POETRY_KEYS = (*_LEGACY_POETRY_KEYS, "group")
-_PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
-_GENERATED_BY_RE = re.compile(r"Poetry ([0-9][^ ]*)")
 
 
 @dataclass(frozen=True)
@@ -90,58 +82,6 @@ class DoctorReport:
                 for finding in self.findings
             ],
         }
-
-
-# -- lock files ---------------------------------------------------------------------------
-
-
-def lock_content_hash(pyproject: Mapping[str, Any], *, with_dependency_groups: bool = True) -> str:
-    """The content-hash Poetry writes into poetry.lock for this pyproject.toml data."""
-    project = pyproject.get("project", {})
-    groups = pyproject.get("dependency-groups", {}) if with_dependency_groups else {}
-    poetry = pyproject.get("tool", {}).get("poetry", {})
-    relevant_project = {key: project[key] for key in _PROJECT_KEYS if project.get(key) is not None}
-    relevant_poetry: dict[str, Any] = {}
-    for key in _POETRY_KEYS:
-        value = poetry.get(key)
-        # Legacy keys are hashed even when absent (as null), unless [project] or
-        # [dependency-groups] carry relevant content: Poetry's backwards compatibility.
-        if value is None and (key not in _LEGACY_POETRY_KEYS or relevant_project or groups):
-            continue
-        relevant_poetry[key] = value
-    relevant: dict[str, Any] = {}
-    if relevant_project:
-        relevant["project"] = relevant_project
-    if groups:
-        relevant["dependency-groups"] = groups
-    content: Any = relevant_poetry
-    if relevant:
-        content = {**relevant, "tool": {"poetry": relevant_poetry}}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
-def lock_is_fresh(pyproject: Mapping[str, Any], lock_file: Path) -> bool:
-    """Would ``poetry check --lock`` accept this lock file? (without starting Poetry)"""
-    from poetflow.tomlfile import read_toml
-
-    lock = read_toml(lock_file)
-    recorded = lock.get("metadata", {}).get("content-hash")
-    if not isinstance(recorded, str):
-        return False
-    if recorded == lock_content_hash(pyproject):
-        return True
-    # Locks written before Poetry 2.3 did not hash [dependency-groups].
-    with lock_file.open(encoding="utf-8") as handle:
-        match = _GENERATED_BY_RE.search(handle.readline())
-    if match is None:
-        return False
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        old = Version(match.group(1)) < Version("2.3.0")
-    except InvalidVersion:
-        return False
-    return old and recorded == lock_content_hash(pyproject, with_dependency_groups=False)
 
 
 # -- checks ---------------------------------------------------------------------------------
