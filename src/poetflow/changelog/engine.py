@@ -196,12 +196,19 @@ def write_changelogs(
     and hand-written text around the markers stays.
     """
     from poetflow.hooks.stage import StageHooks
-    from poetflow.versioning.transaction import write_all
+    from poetflow.versioning.transaction import PlannedRelease, validate, write_journalled
 
     changelogs, edits = changelog_edits(
         workspace, packages, plan=plan, formats=formats, histories=histories
     )
     selected = [workspace.by_name[name] for name in changelogs]
     hooks = StageHooks(workspace, "changelog", selected, dry_run=dry_run)
-    hooks.run_together(selected, lambda: None if dry_run else write_all(edits))
+    # Checked before any hook runs, so --dry-run refuses exactly what the real run would.
+    validate(PlannedRelease(workspace.root, tuple(edits), None, (), True), None)
+
+    def write() -> None:
+        if not dry_run:
+            write_journalled(workspace.root, edits, "poetflow changelog")
+
+    hooks.run_together(selected, write)
     return ChangelogResult(tuple(changelogs.values()), tuple(edit.path for edit in edits), dry_run)

@@ -175,7 +175,9 @@ def bump(
     from poetflow.versioning.plan import plan_versions
 
     options = current_options()
-    workspace, selected = selected_from_options(options.root, all_, package, since)
+    workspace, selected = selected_from_options(
+        options.root, all_, package, since, writes="poetflow version bump"
+    )
     plan = plan_versions(workspace, selected, bump=level.lower(), pre=pre)
     _apply_and_report(
         workspace,
@@ -210,7 +212,9 @@ def set_(
     from poetflow.versioning.plan import plan_set_version
 
     options = current_options()
-    workspace, selected = selected_from_options(options.root, all_, package, since)
+    workspace, selected = selected_from_options(
+        options.root, all_, package, since, writes="poetflow version set"
+    )
     plan = plan_set_version(workspace, selected, new_version, allow_downgrade=allow_downgrade)
     _apply_and_report(
         workspace,
