@@ -107,19 +107,26 @@ class LockText:
                 return
         raise ValueError(f"the lock entry {found.name} has no version line")
 
-    def replace_dependency_constraint(self, name: str, dependency: str, old: str, new: str) -> bool:
-        """In entry ``name``'s ``[package.dependencies]``, replace the constraint ``old``
-        of ``dependency`` (a string, or the ``version`` of an inline table or list item)
-        by ``new``. False when that entry declares no such constraint."""
+    def replace_dependency_constraint(self, name: str, dependency: str, new: str) -> bool:
+        """In entry ``name``'s ``[package.dependencies]``, make ``dependency``'s version
+        constraint ``new`` (a string value, or the ``version`` of an inline table). False
+        when that entry records no single version constraint for it."""
         found = self.entries[canonical_name(name)]
         span = self._dependency_span(found, dependency)
         if span is None:
             return False
         first, last = span
-        before = "\n".join(self.lines[first:last])
-        after = before.replace(toml_string(old), toml_string(new))
-        if after == before:
+        recorded = found.data(self.lines).get("dependencies") or {}
+        wanted = canonical_name(dependency)
+        value = next((v for k, v in recorded.items() if canonical_name(k) == wanted), None)
+        if isinstance(value, Mapping):
+            value = value.get("version")
+        if not isinstance(value, str):
             return False
+        before = "\n".join(self.lines[first:last])
+        after = before.replace(toml_string(value), toml_string(new), 1)
+        if after == before:
+            return value == new
         self.lines[first:last] = after.split("\n")
         found._data = None
         return True

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["LockReport", "LockResult", "LockState", "lock_state", "refresh_locks"]
 
 LockState = Literal["fresh", "behind", "stale"]
-Action = Literal["fresh", "updated", "relocked", "would update", "would relock", "failed"]
+Action = Literal[
+    "fresh", "updated", "relocked", "would update", "would relock", "out of date", "failed"
+]
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class LockResult:
 
     @property
     def failed(self) -> bool:
-        return self.action == "failed"
+        """Failed, or found out of date by ``--check``: either way the command exits 1."""
+        return self.action in ("failed", "out of date")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -107,9 +110,10 @@ def _behind(owner: LockOwner, workspace: Workspace, text: str) -> tuple[str, lis
             continue
         if os.path.normpath(owner.folder / url) != os.path.normpath(member.path):
             continue
-        if (lock.entry(name) or {}).get("version") != member.version:
+        locked = (lock.entry(name) or {}).get("version")
+        if locked != member.version:
             lock.set_version(name, member.version)
-            moved.append(f"{name} {member.version}")
+            moved.append(f"{name} at {locked} (now {member.version})")
     return lock.text, moved
 
 
@@ -123,7 +127,7 @@ def lock_state(owner: LockOwner, workspace: Workspace) -> tuple[LockState, str, 
     except ValueError:
         return "stale", "not in the layout Poetry writes", text
     if moved:
-        return "behind", "holds " + ", ".join(moved) + " at older versions", fixed
+        return "behind", "holds " + ", ".join(moved), fixed
     return "fresh", "", text
 
 
@@ -162,7 +166,7 @@ def refresh_locks(
         if name in force and state == "fresh":
             state, detail = "stale", "waits for a released member from the index"
         if state == "fresh" or check:
-            action: Action = "fresh" if state == "fresh" else "failed"
+            action: Action = "fresh" if state == "fresh" else "out of date"
             return LockResult(label, _where(owner), state, action, detail)
         if dry_run:
             verb: Action = "would update" if state == "behind" else "would relock"

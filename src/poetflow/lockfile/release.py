@@ -136,9 +136,21 @@ def _disagrees(owner: LockOwner, member: str, dependency: str, expected: str) ->
     )
 
 
-def _path_form(value: Any) -> bool:
-    items = value if isinstance(value, list) else [value]
-    return all(isinstance(item, Mapping) and "version" not in item for item in items)
+def _declared_on_members(data: Mapping[str, Any], workspace: Any) -> dict[str, str]:
+    """A member's runtime constraints on other members, as a lock entry records them.
+
+    Poetry reads a path dependency's own requirements from ``[project]`` when it has
+    them (PEP 508, normalised), else from ``[tool.poetry.dependencies]`` (as written).
+    """
+    from poetflow.versioning.edits import runtime_declarations
+
+    found: dict[str, str] = {}
+    for declaration in runtime_declarations(data):
+        if declaration.dependency in workspace.by_name and declaration.dependency not in found:
+            found[declaration.dependency] = pretty_constraint(
+                declaration.text, declaration.pep508
+            )
+    return found
 
 
 def _lock_one(
@@ -146,61 +158,74 @@ def _lock_one(
     workspace: Any,
     versions: Mapping[str, str],
     changes: Mapping[str, Sequence[Any]],
-    new_data: Mapping[str, Any],
+    new_data: Mapping[str, Mapping[str, Any]],
     old_text: str,
 ) -> tuple[str | None, DeferredLock | None]:
     from poetflow.versioning.constraints import admits
 
+    own_data = new_data.get(owner.name, owner.data) if owner.name else owner.data
     lock = LockText(old_text)
     members = [name for name in lock.entries if name in workspace.by_name and name != owner.name]
-    pyproject_moves = owner.name in changes
-    relevant = [name for name in members if name in versions or name in changes]
-    if not relevant and not pyproject_moves:
-        return None, None
-    if not text_is_fresh(owner.data, old_text):
-        raise _stale(owner)
-    directory = {
+    directory = sorted(
         name
         for name in members
         if _is_member_folder(owner, lock.source(name), workspace.by_name[name])
-    }
-    # Constraints on each member that this release moves inside this lock's graph.
-    moved: dict[str, list[str]] = {}
+    )
+    # Members held from their folder take their version and their constraints on other
+    # members from it, as Poetry would read them now: the release's new ones, and what an
+    # earlier release (or a hand edit) left behind.
+    planned: list[tuple[str, str | None, dict[str, str]]] = []
+    for name in directory:
+        member = workspace.by_name[name]
+        entry = lock.entry(name) or {}
+        version = versions.get(name) or member.version
+        declared = _declared_on_members(new_data.get(name, member.data), workspace)
+        recorded = entry.get("dependencies", {})
+        moved = {}
+        for dependency, expected in declared.items():
+            value = next((v for k, v in recorded.items() if canonical_name(k) == dependency), None)
+            current = value if isinstance(value, str) else None
+            if isinstance(value, Mapping) and isinstance(value.get("version"), str):
+                current = value["version"]
+            if current is not None and current != expected:
+                moved[dependency] = expected
+            elif current is None and isinstance(value, list):
+                raise _disagrees(owner, name, dependency, expected)
+        new_version = version if version != entry.get("version") else None
+        if new_version is not None or moved:
+            planned.append((name, new_version, moved))
+    if not planned and owner.name not in changes:
+        return None, None
+    if not text_is_fresh(owner.data, old_text):
+        raise _stale(owner)
+    constraints: dict[str, list[str]] = {}
     for change in changes.get(owner.name, ()):
-        moved.setdefault(change.dependency, []).append(pretty_constraint(change.new, change.pep508))
-    for name in sorted(directory):
-        if name in versions:
-            lock.set_version(name, versions[name])
-        for change in changes.get(name, ()):
-            if not change.runtime:
-                continue
-            old = pretty_constraint(change.old, change.pep508)
-            new = pretty_constraint(change.new, change.pep508)
-            if lock.replace_dependency_constraint(name, change.dependency, old, new):
-                moved.setdefault(change.dependency, []).append(new)
-                continue
-            declared = (lock.entry(name) or {}).get("dependencies", {})
-            value = next(
-                (v for k, v in declared.items() if canonical_name(k) == change.dependency), None
-            )
-            if value is not None and not _path_form(value):
-                raise _disagrees(owner, name, change.dependency, old)
+        constraints.setdefault(change.dependency, []).append(
+            pretty_constraint(change.new, change.pep508)
+        )
+    for name, version, moved in planned:
+        if version is not None:
+            lock.set_version(name, version)
+        for dependency, expected in moved.items():
+            if not lock.replace_dependency_constraint(name, dependency, expected):
+                raise _disagrees(owner, name, dependency, expected)
+            constraints.setdefault(dependency, []).append(expected)
     waiting = []
     for name in members:
         if name in directory or name not in versions:
             continue
         locked = str((lock.entry(name) or {}).get("version", ""))
-        if any(admits(constraint, locked) is False for constraint in moved.get(name, ())):
+        if any(admits(constraint, locked) is False for constraint in constraints.get(name, ())):
             waiting.append((name, versions[name]))
     if waiting:
         return None, DeferredLock(owner.name, owner.relpath, tuple(waiting))
-    lock.set_content_hash(hash_for_lock(new_data, old_text))
+    lock.set_content_hash(hash_for_lock(own_data, old_text))
     new_text = lock.text
-    for name in directory & set(versions):
-        if (lock.entry(name) or {}).get("version") != versions[name]:
-            raise ValueError(f"{owner.lock}: the entry of {name} did not take its new version")
-    if not text_is_fresh(new_data, new_text):
-        raise ValueError(f"{owner.lock}: the new content-hash does not match pyproject.toml")
+    for name, version, _moved in planned:
+        if version is not None and (lock.entry(name) or {}).get("version") != version:
+            raise ValueError(f"the entry of {name} did not take its new version")
+    if not text_is_fresh(own_data, new_text):
+        raise ValueError("the new content-hash does not match pyproject.toml")
     return (new_text if new_text != old_text else None), None
 
 
@@ -222,13 +247,12 @@ def plan_lock_edits(
 
     edits = []
     deferred = []
+    new_data = {name: tomllib.loads(text) for name, text in new_pyprojects.items()}
     for owner in lock_owners(workspace):
         try:
             old_text = owner.lock.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise LockError(f"Cannot read {owner.lock}: {exc}.") from exc
-        text = new_pyprojects.get(owner.name) if owner.name else None
-        new_data = tomllib.loads(text) if text is not None else owner.data
         try:
             new_text, waiting = _lock_one(owner, workspace, versions, changes, new_data, old_text)
         except ValueError as exc:

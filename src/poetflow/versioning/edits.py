@@ -22,6 +22,7 @@ __all__ = [
     "constraint_changes",
     "package_edits",
     "pyproject_edit",
+    "runtime_declarations",
 ]
 
 _REQUIREMENT_RE = re.compile(
@@ -138,6 +139,23 @@ def _declarations(document: Mapping[str, Any]) -> Iterator[_Declaration]:
             for group in group_tables.values():
                 if isinstance(group, Mapping):
                     yield from _poetry_table(group.get("dependencies"), False)
+
+
+def runtime_declarations(document: Mapping[str, Any]) -> Iterator[_Declaration]:
+    """The versioned runtime requirements a built package carries: ``[project]``'s when
+    it lists dependencies, else ``[tool.poetry.dependencies]``'s."""
+    project = document.get("project")
+    if isinstance(project, Mapping) and "dependencies" in project:
+        yield from _requirement_list(project.get("dependencies"), True)
+        optional = project.get("optional-dependencies")
+        if isinstance(optional, Mapping):
+            for requirements in optional.values():
+                yield from _requirement_list(requirements, True)
+        return
+    tool = document.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, Mapping) else None
+    if isinstance(poetry, Mapping):
+        yield from _poetry_table(poetry.get("dependencies"), True)
 
 
 def _moved_requirement(requirement: str, version: str) -> str | None:
