@@ -188,7 +188,15 @@ class Transaction:
 
     def write(self) -> None:
         """Journal, then every file; an OSError puts back what was written and raises."""
-        self._save(self.journal.at("applying"))
+        try:
+            self._save(self.journal.at("applying"))
+        except OSError as exc:
+            remove_journal(self.repo.git_dir)
+            raise VersionWriteError(
+                f"Cannot write the release journal in {self.repo.git_dir}: "
+                f"{exc.strerror or exc}; nothing was changed.",
+                hint="Fix the permissions or free space there and run the command again.",
+            ) from exc
         self.open = True
         failpoint("release:journal")
         for edit in self.planned.edits:
@@ -269,6 +277,8 @@ def rollback(repo: Repository, journal: Journal) -> list[str]:
     """
     restored = []
     for item in journal.files:
+        if restored:
+            failpoint("release:rollback")
         path = repo.workdir / item.path
         for leftover in _temporary_files(path):
             leftover.unlink(missing_ok=True)
