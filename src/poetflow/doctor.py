@@ -28,11 +28,13 @@ CHECKS: tuple[str, ...] = (
     "config",
     "poetry",
     "git-history",
+    "release",
     "working-tree",
     "tags",
     "path-dependencies",
     "cycles",
     "lock-files",
+    "version-files",
     "credentials",
 )
 
@@ -302,32 +304,110 @@ def _check_tags(ctx: _Context) -> None:
 
 
 def _check_locks(ctx: _Context) -> None:
+    from poetflow.lockfile.refresh import lock_state
+    from poetflow.lockfile.release import LockOwner, lock_owners
     from poetflow.tomlfile import read_toml
 
-    folders: list[tuple[Path, str | None]] = [(ctx.root, None)]
     if ctx.workspace is not None:
-        folders.extend((package.path, package.name) for package in ctx.workspace.packages)
-    for folder, name in folders:
-        lock_file = folder / "poetry.lock"
-        pyproject = folder / "pyproject.toml"
-        if not lock_file.is_file() or not pyproject.is_file():
-            continue
+        owners = lock_owners(ctx.workspace)
+    elif (ctx.root / "poetry.lock").is_file() and (ctx.root / "pyproject.toml").is_file():
         try:
-            fresh = lock_is_fresh(read_toml(pyproject), lock_file)
-        except PoetFlowError as exc:
-            ctx.add("lock-files", "blocker", exc.message, "Run `poetry lock` there.", name)
+            owners = [LockOwner("", ctx.root, "", read_toml(ctx.root / "pyproject.toml"))]
+        except PoetFlowError:
+            return
+    else:
+        return
+    for owner in owners:
+        where = owner.lock.relative_to(ctx.root).as_posix()
+        name = owner.name or None
+        command = f"poetflow lock -p {owner.name}" if owner.name else "poetflow lock"
+        try:
+            state, detail, _fixed = lock_state(owner, ctx.workspace)
+        except (PoetFlowError, OSError, UnicodeDecodeError) as exc:
+            ctx.add(
+                "lock-files",
+                "blocker",
+                f"{where} cannot be read ({exc}).",
+                f"Run `{command}` (it runs `poetry lock`) and commit the lock file.",
+                name,
+            )
             continue
-        if not fresh:
-            where = lock_file.relative_to(ctx.root).as_posix()
+        if state == "stale":
             ctx.add(
                 "lock-files",
                 "blocker",
                 f"{where} is out of date: pyproject.toml changed since it was locked, so "
                 "`poetry install` refuses it.",
-                f"Run `poetry lock` in {folder.relative_to(ctx.root).as_posix() or '.'} and "
+                f"Run `{command}` (it runs `poetry lock`, keeping every locked version) and "
                 "commit the lock file.",
                 name,
             )
+        elif state == "behind":
+            ctx.add(
+                "lock-files",
+                "warning",
+                f"{where} {detail}: installs from it get the members' old metadata.",
+                f"Run `{command}` (no resolver needed) and commit the lock file.",
+                name,
+            )
+
+
+def _check_version_files(ctx: _Context) -> None:
+    from poetflow.version_sources import unmanaged_version_sources
+
+    if ctx.workspace is None:
+        return
+    for package in ctx.workspace.packages:
+        if package.version is None or package.dynamic_version:
+            continue
+        for source in unmanaged_version_sources(package):
+            ctx.add(
+                "version-files",
+                "warning",
+                f"{package.relpath}/{source.path} holds the version {source.value!r} of "
+                f"{package.name}, which a release does not update, so built packages would "
+                "report a stale version.",
+                f'Add version-files = ["{source.setting}"] to [tool.poetflow] in '
+                f"{package.relpath}/pyproject.toml, or read the version at run time "
+                "(importlib.metadata.version).",
+                package.name,
+            )
+
+
+def _check_release(ctx: _Context) -> None:
+    from poetflow.versioning.journal import read_journal
+
+    if ctx.repo is None:
+        return
+    try:
+        journal = read_journal(ctx.repo.git_dir)
+    except (ValueError, KeyError, TypeError):
+        ctx.add(
+            "release",
+            "blocker",
+            f"{ctx.repo.git_dir}/poetflow/release.json is not a readable release journal.",
+            "Check `git status` and `git log`, then delete that file.",
+        )
+        return
+    if journal is None:
+        return
+    if journal.phase == "tagged":
+        ctx.add(
+            "release",
+            "warning",
+            f"The release of `{journal.command}` ({journal.started}) is tagged, but locks "
+            "that wait for its members to be published are not relocked yet.",
+            "Run `poetflow run` (its lock stage relocks them after publishing).",
+        )
+        return
+    ctx.add(
+        "release",
+        "blocker",
+        f"A release was interrupted (`{journal.command}`, pid {journal.pid}, started "
+        f"{journal.started}) and its files may be half-written.",
+        "Run any PoetFlow command (e.g. `poetflow discover`): it completes the release if "
+        "its commit exists, or puts every file back if not.",
+    )
 
 
 def _check_credentials(ctx: _Context) -> None:
@@ -352,6 +432,8 @@ _RUNNERS: Mapping[str, Callable[[_Context], None]] = {
     "cycles": _check_cycles,
     "tags": _check_tags,
     "lock-files": _check_locks,
+    "version-files": _check_version_files,
+    "release": _check_release,
     "credentials": _check_credentials,
 }
 
@@ -363,11 +445,13 @@ def run_doctor(root: Path, env: Mapping[str, str] | None = None) -> DoctorReport
         "config",
         "poetry",
         "git-history",
+        "release",
         "working-tree",
         "path-dependencies",
         "cycles",
         "tags",
         "lock-files",
+        "version-files",
         "credentials",
     )
     for name in order:

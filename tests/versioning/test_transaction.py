@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -126,6 +127,10 @@ def test_a_read_only_command_finishes_an_interrupted_release(
 ) -> None:
     repo = _fresh_copy(template, tmp_path / "repo")
     assert poetflow(repo, *RELEASE, failpoint="release:tag@2").returncode == -9
+    doctor = poetflow(repo, "doctor", "--json")
+    assert doctor.returncode == 1
+    [finding] = [f for f in json.loads(doctor.stdout)["findings"] if f["check"] == "release"]
+    assert "A release was interrupted (`poetflow version bump`" in finding["message"]
     dry = poetflow(repo, "discover", "--dry-run")
     assert dry.returncode == 0
     assert "would be completed" in dry.stderr

@@ -101,6 +101,8 @@ def lock(
             + f" ({report.duration:.2f} s)"
         )
     if report.failed:
+        if options.json:
+            raise typer.Exit(1)
         if check:
             stale = ", ".join(r.path for r in report.failed)
             print_text(f"out of date: {stale}; run `poetflow lock` to refresh them")

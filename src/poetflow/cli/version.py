@@ -78,6 +78,7 @@ def _apply_and_report(
     options: GlobalOptions,
     report_dir: Path | None,
     otel: str | None,
+    command: str,
 ) -> None:
     """Write the plan (bump and set share this), report it and print what was done."""
     from poetflow.cli.reporting import run_one_stage
@@ -94,6 +95,7 @@ def _apply_and_report(
             tag=tag,
             push=push,
             dry_run=options.dry_run,
+            command=command,
         )
         summary = ", ".join(f"{e.name} {e.current} -> {e.next}" for e in plan.releases)
         return StageOutcome(
@@ -189,6 +191,7 @@ def bump(
         options=options,
         report_dir=report_dir,
         otel=otel,
+        command="poetflow version bump",
     )
 
 
@@ -226,6 +229,7 @@ def set_(
         options=options,
         report_dir=report_dir,
         otel=otel,
+        command="poetflow version set",
     )
 
 

@@ -117,11 +117,14 @@ def _behind(owner: LockOwner, workspace: Workspace, text: str) -> tuple[str, lis
     return lock.text, moved
 
 
-def lock_state(owner: LockOwner, workspace: Workspace) -> tuple[LockState, str, str]:
-    """(state, detail, the in-process fix's text for a behind lock)."""
+def lock_state(owner: LockOwner, workspace: Workspace | None) -> tuple[LockState, str, str]:
+    """(state, detail, the in-process fix's text for a behind lock); without a workspace
+    only Poetry's own question (is the content-hash current?) is answered."""
     text = owner.lock.read_text(encoding="utf-8")
     if not text_is_fresh(owner.data, text):
         return "stale", "pyproject.toml changed since it was locked", text
+    if workspace is None:
+        return "fresh", "", text
     try:
         fixed, moved = _behind(owner, workspace, text)
     except ValueError:

@@ -147,9 +147,7 @@ def _declared_on_members(data: Mapping[str, Any], workspace: Any) -> dict[str, s
     found: dict[str, str] = {}
     for declaration in runtime_declarations(data):
         if declaration.dependency in workspace.by_name and declaration.dependency not in found:
-            found[declaration.dependency] = pretty_constraint(
-                declaration.text, declaration.pep508
-            )
+            found[declaration.dependency] = pretty_constraint(declaration.text, declaration.pep508)
     return found
 
 

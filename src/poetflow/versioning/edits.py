@@ -244,6 +244,9 @@ def _version_file_text(
         re.MULTILINE,
     )
     new, count = pattern.subn(lambda m: f"{m['head']}{m['quote']}{version}{m['quote']}", old)
+    if count == 0 and package.version is not None and old.strip() == package.version:
+        # A file holding nothing but the version (VERSION): the whole text is the version.
+        return path, old, old.replace(package.version, version, 1)
     if count == 0:
         raise ConfigError(
             f'{path}: no {variable} = "..." assignment to update '

@@ -3,7 +3,7 @@ and changelogs planned and validated first, then journalled, written, committed,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -251,7 +251,6 @@ def apply_plan(
     push: bool = False,
     dry_run: bool = False,
     command: str = "poetflow version",
-    on_prepared: Callable[[PreparedRelease], None] | None = None,
 ) -> VersionResult:
     """Write the plan in one transaction — versions, constraints, locks, version files and
     changelogs — then optionally commit, tag (annotated, notes as message) and push.
@@ -265,8 +264,6 @@ def apply_plan(
     prepared = prepare_release(
         workspace, plan, changelog=changelog, commit=commit, tag=tag, repo=repo
     )
-    if on_prepared is not None:
-        on_prepared(prepared)
     result = VersionResult(
         plan, prepared.files, None, prepared.tags, False, dry_run, prepared.locks
     )

@@ -275,7 +275,7 @@ def rollback(repo: Repository, journal: Journal) -> list[str]:
     Returns the paths that were changed back. The journal is removed last, so a kill in
     the middle of a rollback is finished by the next command.
     """
-    restored = []
+    restored: list[str] = []
     for item in journal.files:
         if restored:
             failpoint("release:rollback")
