@@ -183,7 +183,7 @@ def parse_config(table: Mapping[str, Any], source: Path | None) -> Config:
             tag_format=tag_format,
             shared_paths=shared_paths,
         ),
-        changelog=parse_changelog(root.sub("changelog")),
+        changelog=parse_changelog(root.sub("changelog"), versioning=versioning),
         repositories=parse_repositories(root.sub("repositories")),
         publish=parse_publish(root.sub("publish")),
         signing=parse_signing(root.sub("signing")),

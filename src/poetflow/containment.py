@@ -30,8 +30,11 @@ def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def check_inside_root(root: Path, packages: Iterable[Any]) -> None:
-    """Raise OutsideRepositoryError for the first release file that resolves outside."""
+def check_inside_root(
+    root: Path, packages: Iterable[Any], files: Iterable[str | None] = ()
+) -> None:
+    """Raise OutsideRepositoryError for the first release file that resolves outside;
+    ``files`` are workspace-wide ones relative to the root (the root changelog)."""
     real_root = _real(root)
 
     def outside(path: Path) -> bool:
@@ -64,10 +67,14 @@ def check_inside_root(root: Path, packages: Iterable[Any]) -> None:
                     "there.",
                     hint="Replace the symlink with the file itself.",
                 )
-    changelog = root / "CHANGELOG.md"
-    if changelog.is_symlink() and outside(changelog):
-        raise OutsideRepositoryError(
-            f"{changelog} is a symlink to {_real(changelog)}, outside the repository; a "
-            "release would write there.",
-            hint="Replace the symlink with the file itself.",
-        )
+    for relative in files:
+        if relative is None:
+            continue
+        target = root / relative
+        if outside(target):
+            raise OutsideRepositoryError(
+                f"{target} resolves to {_real(target)}, outside the repository {root}; a "
+                "release would write there.",
+                hint="Point tool.poetflow.changelog.root-changelog at a file inside the "
+                "repository, or replace the symlink with the file itself.",
+            )

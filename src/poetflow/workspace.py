@@ -349,5 +349,5 @@ def load_workspace(root: Path) -> Workspace:
     # Refused at load, before any command plans anything: tags the members' names would
     # make invalid, release files that resolve outside the repository.
     check_tag_format(config.tag_format, config.versioning, config.where, [p.name for p in packages])
-    check_inside_root(root, packages)
+    check_inside_root(root, packages, [config.changelog.root_changelog])
     return Workspace(root=root, config=config, packages=tuple(packages))
