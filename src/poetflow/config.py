@@ -9,7 +9,7 @@ file, the key and the closest valid key. Nothing reads the raw table after load.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -98,8 +98,11 @@ def _where(source: Path | None) -> str:
     return str(source) if source else "pyproject.toml"
 
 
-def check_tag_format(tag_format: str, versioning: str, where: str) -> None:
-    """A tag format names only {name} and {version} and makes valid git tag names."""
+def check_tag_format(
+    tag_format: str, versioning: str, where: str, names: Iterable[str] = ()
+) -> None:
+    """A tag format names only {name} and {version} and makes valid git tag names, for a
+    sample package and for each of ``names`` (the members' names, once they are known)."""
     from poetflow.git import ref_name_problem
 
     key = "tool.poetflow.tag-format"
@@ -129,14 +132,16 @@ def check_tag_format(tag_format: str, versioning: str, where: str) -> None:
             "different packages would share tags.",
             hint='Add {name}, e.g. "{name}-v{version}", or set versioning = "synchronized".',
         )
-    sample = tag_format.format(name=_SAMPLE_NAME, version=_SAMPLE_VERSION)
-    problem = ref_name_problem(sample)
-    if problem:
-        raise ConfigError(
-            f"{where}: {key} {tag_format!r} does not make a valid git tag name ({sample!r}: "
-            f"{problem}).",
-            hint=example,
-        )
+    for name in (_SAMPLE_NAME, *names):
+        sample = tag_format.format(name=name, version=_SAMPLE_VERSION)
+        problem = ref_name_problem(sample)
+        if problem:
+            whose = "" if name == _SAMPLE_NAME else f" for the package {name}"
+            raise ConfigError(
+                f"{where}: {key} {tag_format!r} does not make a valid git tag name{whose} "
+                f"({sample!r}: {problem}).",
+                hint=example,
+            )
 
 
 def parse_config(table: Mapping[str, Any], source: Path | None) -> Config:
@@ -178,7 +183,7 @@ def parse_config(table: Mapping[str, Any], source: Path | None) -> Config:
             tag_format=tag_format,
             shared_paths=shared_paths,
         ),
-        changelog=parse_changelog(root.sub("changelog")),
+        changelog=parse_changelog(root.sub("changelog"), versioning=versioning),
         repositories=parse_repositories(root.sub("repositories")),
         publish=parse_publish(root.sub("publish")),
         signing=parse_signing(root.sub("signing")),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -12,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from poetflow.errors import PoetFlowError
+from poetflow.lockfile.freshness import lock_content_hash, lock_is_fresh
 
 __all__ = [
     "CHECKS",
@@ -29,20 +28,15 @@ CHECKS: tuple[str, ...] = (
     "config",
     "poetry",
     "git-history",
+    "release",
     "working-tree",
     "tags",
     "path-dependencies",
     "cycles",
     "lock-files",
+    "version-files",
     "credentials",
 )
-
-# Poetry's Locker hashes these keys of a pyproject.toml into poetry.lock's content-hash
-# (poetry/packages/locker.py); the same selection here tells a stale lock without Poetry.
-_LEGACY_POETRY_KEYS = ("dependencies", "source", "extras", "dev-dependencies")
-_POETRY_KEYS = (*_LEGACY_POETRY_KEYS, "group")
-_PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
-_GENERATED_BY_RE = re.compile(r"Poetry ([0-9][^ ]*)")
 
 
 @dataclass(frozen=True)
@@ -90,58 +84,6 @@ class DoctorReport:
                 for finding in self.findings
             ],
         }
-
-
-# -- lock files ---------------------------------------------------------------------------
-
-
-def lock_content_hash(pyproject: Mapping[str, Any], *, with_dependency_groups: bool = True) -> str:
-    """The content-hash Poetry writes into poetry.lock for this pyproject.toml data."""
-    project = pyproject.get("project", {})
-    groups = pyproject.get("dependency-groups", {}) if with_dependency_groups else {}
-    poetry = pyproject.get("tool", {}).get("poetry", {})
-    relevant_project = {key: project[key] for key in _PROJECT_KEYS if project.get(key) is not None}
-    relevant_poetry: dict[str, Any] = {}
-    for key in _POETRY_KEYS:
-        value = poetry.get(key)
-        # Legacy keys are hashed even when absent (as null), unless [project] or
-        # [dependency-groups] carry relevant content: Poetry's backwards compatibility.
-        if value is None and (key not in _LEGACY_POETRY_KEYS or relevant_project or groups):
-            continue
-        relevant_poetry[key] = value
-    relevant: dict[str, Any] = {}
-    if relevant_project:
-        relevant["project"] = relevant_project
-    if groups:
-        relevant["dependency-groups"] = groups
-    content: Any = relevant_poetry
-    if relevant:
-        content = {**relevant, "tool": {"poetry": relevant_poetry}}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
-def lock_is_fresh(pyproject: Mapping[str, Any], lock_file: Path) -> bool:
-    """Would ``poetry check --lock`` accept this lock file? (without starting Poetry)"""
-    from poetflow.tomlfile import read_toml
-
-    lock = read_toml(lock_file)
-    recorded = lock.get("metadata", {}).get("content-hash")
-    if not isinstance(recorded, str):
-        return False
-    if recorded == lock_content_hash(pyproject):
-        return True
-    # Locks written before Poetry 2.3 did not hash [dependency-groups].
-    with lock_file.open(encoding="utf-8") as handle:
-        match = _GENERATED_BY_RE.search(handle.readline())
-    if match is None:
-        return False
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        old = Version(match.group(1)) < Version("2.3.0")
-    except InvalidVersion:
-        return False
-    return old and recorded == lock_content_hash(pyproject, with_dependency_groups=False)
 
 
 # -- checks ---------------------------------------------------------------------------------
@@ -362,32 +304,110 @@ def _check_tags(ctx: _Context) -> None:
 
 
 def _check_locks(ctx: _Context) -> None:
+    from poetflow.lockfile.refresh import lock_state
+    from poetflow.lockfile.release import LockOwner, lock_owners
     from poetflow.tomlfile import read_toml
 
-    folders: list[tuple[Path, str | None]] = [(ctx.root, None)]
     if ctx.workspace is not None:
-        folders.extend((package.path, package.name) for package in ctx.workspace.packages)
-    for folder, name in folders:
-        lock_file = folder / "poetry.lock"
-        pyproject = folder / "pyproject.toml"
-        if not lock_file.is_file() or not pyproject.is_file():
-            continue
+        owners = lock_owners(ctx.workspace)
+    elif (ctx.root / "poetry.lock").is_file() and (ctx.root / "pyproject.toml").is_file():
         try:
-            fresh = lock_is_fresh(read_toml(pyproject), lock_file)
-        except PoetFlowError as exc:
-            ctx.add("lock-files", "blocker", exc.message, "Run `poetry lock` there.", name)
+            owners = [LockOwner("", ctx.root, "", read_toml(ctx.root / "pyproject.toml"))]
+        except PoetFlowError:
+            return
+    else:
+        return
+    for owner in owners:
+        where = owner.lock.relative_to(ctx.root).as_posix()
+        name = owner.name or None
+        command = f"poetflow lock -p {owner.name}" if owner.name else "poetflow lock"
+        try:
+            state, detail, _fixed = lock_state(owner, ctx.workspace)
+        except (PoetFlowError, OSError, UnicodeDecodeError) as exc:
+            ctx.add(
+                "lock-files",
+                "blocker",
+                f"{where} cannot be read ({exc}).",
+                f"Run `{command}` (it runs `poetry lock`) and commit the lock file.",
+                name,
+            )
             continue
-        if not fresh:
-            where = lock_file.relative_to(ctx.root).as_posix()
+        if state == "stale":
             ctx.add(
                 "lock-files",
                 "blocker",
                 f"{where} is out of date: pyproject.toml changed since it was locked, so "
                 "`poetry install` refuses it.",
-                f"Run `poetry lock` in {folder.relative_to(ctx.root).as_posix() or '.'} and "
+                f"Run `{command}` (it runs `poetry lock`, keeping every locked version) and "
                 "commit the lock file.",
                 name,
             )
+        elif state == "behind":
+            ctx.add(
+                "lock-files",
+                "warning",
+                f"{where} {detail}: installs from it get the members' old metadata.",
+                f"Run `{command}` (no resolver needed) and commit the lock file.",
+                name,
+            )
+
+
+def _check_version_files(ctx: _Context) -> None:
+    from poetflow.version_sources import unmanaged_version_sources
+
+    if ctx.workspace is None:
+        return
+    for package in ctx.workspace.packages:
+        if package.version is None or package.dynamic_version:
+            continue
+        for source in unmanaged_version_sources(package):
+            ctx.add(
+                "version-files",
+                "warning",
+                f"{package.relpath}/{source.path} holds the version {source.value!r} of "
+                f"{package.name}, which a release does not update, so built packages would "
+                "report a stale version.",
+                f'Add version-files = ["{source.setting}"] to [tool.poetflow] in '
+                f"{package.relpath}/pyproject.toml, or read the version at run time "
+                "(importlib.metadata.version).",
+                package.name,
+            )
+
+
+def _check_release(ctx: _Context) -> None:
+    from poetflow.versioning.journal import read_journal
+
+    if ctx.repo is None:
+        return
+    try:
+        journal = read_journal(ctx.repo.git_dir)
+    except (ValueError, KeyError, TypeError):
+        ctx.add(
+            "release",
+            "blocker",
+            f"{ctx.repo.git_dir}/poetflow/release.json is not a readable release journal.",
+            "Check `git status` and `git log`, then delete that file.",
+        )
+        return
+    if journal is None:
+        return
+    if journal.phase == "tagged":
+        ctx.add(
+            "release",
+            "warning",
+            f"The release of `{journal.command}` ({journal.started}) is tagged, but locks "
+            "that wait for its members to be published are not relocked yet.",
+            "Run `poetflow run` (its lock stage relocks them after publishing).",
+        )
+        return
+    ctx.add(
+        "release",
+        "blocker",
+        f"A release was interrupted (`{journal.command}`, pid {journal.pid}, started "
+        f"{journal.started}) and its files may be half-written.",
+        "Run any PoetFlow command (e.g. `poetflow discover`): it completes the release if "
+        "its commit exists, or puts every file back if not.",
+    )
 
 
 def _check_credentials(ctx: _Context) -> None:
@@ -412,6 +432,8 @@ _RUNNERS: Mapping[str, Callable[[_Context], None]] = {
     "cycles": _check_cycles,
     "tags": _check_tags,
     "lock-files": _check_locks,
+    "version-files": _check_version_files,
+    "release": _check_release,
     "credentials": _check_credentials,
 }
 
@@ -423,11 +445,13 @@ def run_doctor(root: Path, env: Mapping[str, str] | None = None) -> DoctorReport
         "config",
         "poetry",
         "git-history",
+        "release",
         "working-tree",
         "path-dependencies",
         "cycles",
         "tags",
         "lock-files",
+        "version-files",
         "credentials",
     )
     for name in order:

@@ -16,6 +16,7 @@ __all__ = [
     "MainlineStep",
     "Repository",
     "TagRecord",
+    "find_git_dir",
     "git_command",
     "ref_name_problem",
 ]
@@ -44,6 +45,25 @@ def ref_name_problem(name: str) -> str | None:
     for part in name.split("/"):
         if part.startswith(".") or part.endswith(".lock"):
             return "a part of it starts with '.' or ends with '.lock'"
+    return None
+
+
+def find_git_dir(start: Path) -> Path | None:
+    """The git directory of the work tree holding ``start`` (``.git``, or the folder a
+    ``.git`` file of a linked worktree names), found without opening the repository."""
+    for directory in (start, *start.parents):
+        dot_git = directory / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():
+            try:
+                line = dot_git.read_text(encoding="utf-8").strip()
+            except OSError:
+                return None
+            if line.startswith("gitdir:"):
+                target = Path(line.removeprefix("gitdir:").strip())
+                return target if target.is_absolute() else (directory / target).resolve()
+            return None
     return None
 
 
@@ -134,6 +154,11 @@ class Repository:
         if repo.workdir is None:
             raise GitError(f"{found} is a bare repository; PoetFlow needs a work tree.")
         return cls(Path(repo.workdir).resolve(), repo)
+
+    @property
+    def git_dir(self) -> Path:
+        """The repository's git directory (per worktree: where its HEAD and index live)."""
+        return Path(self._repo.path).resolve()
 
     @property
     def is_shallow(self) -> bool:
@@ -280,6 +305,8 @@ class Repository:
 
     def commit_paths(self, paths: Sequence[Path], message: str) -> str:
         """Stage ``paths`` (files of the work tree) and commit them on HEAD; returns the id."""
+        from poetflow.failpoints import failpoint
+
         index = self._repo.index
         index.read()
         for path in paths:
@@ -290,11 +317,66 @@ class Repository:
                 with contextlib.suppress(OSError, KeyError):
                     index.remove(relative)
         index.write()
+        failpoint("release:staged")
         tree = index.write_tree()
         signature = self._signature()
         parents = [] if self._repo.head_is_unborn else [self._repo.head.target]
         oid = self._repo.create_commit("HEAD", signature, signature, message, tree, parents)
         return str(oid)
+
+    # -- what a release journal needs --------------------------------------------------
+
+    def store_blob(self, data: bytes) -> str:
+        """Put ``data`` in the object database (a rollback copy); returns its id."""
+        return str(self._repo.create_blob(data))
+
+    def read_blob(self, blob_id: str) -> bytes:
+        return bytes(self._repo[blob_id].data)
+
+    def head_commit(self) -> tuple[str, tuple[str, ...], str] | None:
+        """HEAD's (id, parent ids, message); None on an unborn branch."""
+        if not self.has_commits:
+            return None
+        commit = self._repo[self._repo.head.target]
+        return str(commit.id), tuple(str(p) for p in commit.parent_ids), str(commit.message)
+
+    def tag_commit(self, name: str) -> str | None:
+        """The commit the tag ``name`` points at (None when there is no such tag)."""
+        pygit2 = _pygit2()
+        reference = self._repo.references.get(f"refs/tags/{name}")
+        if reference is None:
+            return None
+        try:
+            return str(reference.peel(pygit2.Commit).id)
+        except (ValueError, pygit2.GitError):
+            return None
+
+    def reset_index_paths(self, paths: Sequence[str]) -> None:
+        """Make the index entries of ``paths`` (relative, POSIX) match HEAD again, undoing
+        a staging that a killed commit left behind; other entries stay as they are."""
+        pygit2 = _pygit2()
+        index = self._repo.index
+        index.read()
+        tree = None if self._repo.head_is_unborn else self._repo[self._repo.head.target].tree
+        changed = False
+        for path in paths:
+            try:
+                entry = tree[path] if tree is not None else None
+            except KeyError:
+                entry = None
+            try:
+                current = index[path]
+            except KeyError:
+                current = None
+            if entry is None:
+                if current is not None:
+                    index.remove(path)
+                    changed = True
+            elif current is None or current.id != entry.id or current.mode != entry.filemode:
+                index.add(pygit2.IndexEntry(path, entry.id, entry.filemode))
+                changed = True
+        if changed:
+            index.write()
 
     def create_tag(self, name: str, message: str, target: str = "HEAD") -> None:
         """Create an annotated tag; an existing tag of that name is an error."""

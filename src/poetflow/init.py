@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from poetflow.config import InternalConstraint, Versioning
 from poetflow.errors import MetadataError, UsageError
 from poetflow.files import atomic_write_text
 from poetflow.metadata import MetadataStyle, canonical_name, read_project_metadata
+from poetflow.release_tools import AdoptedSettings, read_release_tools
 from poetflow.tomlfile import read_toml
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "match_tag",
     "plan_ci_files",
     "plan_config_file",
+    "plan_version_files",
     "settings_from",
     "write_files",
 ]
@@ -97,6 +99,8 @@ class Inspection:
     repository_slug: str | None
     default_branch: str
     existing_config: Mapping[str, Any] | None
+    # The settings of the release tool the repository already uses (commitizen, ...).
+    release_tool: AdoptedSettings = field(default_factory=AdoptedSettings)
 
     @property
     def pyproject(self) -> Path:
@@ -303,6 +307,11 @@ def inspect_repository(root: Path) -> Inspection:
     tags, slug, branch = _git_facts(root)
     guess = detect_tag_format(tags, [package.name for package in packages])
     versioning, reason = _infer_versioning(packages, guess)
+    adopted = read_release_tools(root, packages)
+    if guess is None and adopted.tag_format:
+        independent = "{name}" in adopted.tag_format
+        versioning = "independent" if independent else "synchronized"
+        reason = f"the {adopted.tools[0]} setup tags releases {adopted.tag_format}"
     existing = None
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
@@ -322,6 +331,7 @@ def inspect_repository(root: Path) -> Inspection:
         repository_slug=slug,
         default_branch=branch,
         existing_config=existing,
+        release_tool=adopted,
     )
 
 
@@ -338,7 +348,11 @@ def settings_from(
 ) -> InitSettings:
     """Inferred values, overridden by answers; defaults where the repository said nothing."""
     chosen_versioning = versioning or inspection.versioning or "independent"
-    guessed = inspection.tag_format.tag_format if inspection.tag_format else None
+    guessed = (
+        inspection.tag_format.tag_format
+        if inspection.tag_format
+        else inspection.release_tool.tag_format
+    )
     if guessed and ("{name}" in guessed) != (chosen_versioning == "independent"):
         guessed = None  # an answer contradicting the tags wins over them
     chosen_format = tag_format or guessed or default_tag_format(chosen_versioning)
@@ -427,6 +441,38 @@ def plan_config_file(inspection: Inspection, settings: InitSettings) -> PlannedF
         description="[tool.poetflow] in pyproject.toml",
         replaces_config=current is not None,
     )
+
+
+def plan_version_files(inspection: Inspection) -> list[PlannedFile]:
+    """Each package's ``version-files``, carried over from the release tool it used
+    (a package that already lists its own keeps them)."""
+    import tomlkit
+
+    from poetflow.tomlfile import load_document
+
+    planned = []
+    for relpath, entries in inspection.release_tool.version_files.items():
+        path = inspection.root / relpath / "pyproject.toml"
+        if not path.is_file():
+            continue
+        document = load_document(path)
+        tool = document.setdefault("tool", tomlkit.table(is_super_table=True))
+        own = tool.get("poetflow")
+        if own is None:
+            own = tomlkit.table()
+            tool["poetflow"] = own
+        elif "version-files" in own:
+            continue
+        own["version-files"] = list(entries)
+        planned.append(
+            PlannedFile(
+                path=path,
+                content=tomlkit.dumps(document),
+                exists=True,
+                description=f"version-files of {relpath}",
+            )
+        )
+    return planned
 
 
 def ci_template_dir() -> Path:

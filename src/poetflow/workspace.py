@@ -11,7 +11,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from poetflow.config import Config, PackageConfig, parse_config, parse_package_config
+from poetflow.config import (
+    Config,
+    PackageConfig,
+    check_tag_format,
+    parse_config,
+    parse_package_config,
+)
+from poetflow.containment import check_inside_root
 from poetflow.errors import (
     DuplicatePackageError,
     MissingPathDependencyError,
@@ -339,4 +346,8 @@ def load_workspace(root: Path) -> Workspace:
                 data=data,
             )
         )
+    # Refused at load, before any command plans anything: tags the members' names would
+    # make invalid, release files that resolve outside the repository.
+    check_tag_format(config.tag_format, config.versioning, config.where, [p.name for p in packages])
+    check_inside_root(root, packages, [config.changelog.root_changelog])
     return Workspace(root=root, config=config, packages=tuple(packages))

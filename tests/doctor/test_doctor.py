@@ -31,7 +31,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_healthy_repository_passes(demo_repo: Path, run_cli: Callable[..., CliResult]) -> None:
     result = run_cli("doctor", cwd=demo_repo)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "all 9 checks passed" in result.stdout
+    assert "all 11 checks passed" in result.stdout
     payload = json.loads(run_cli("doctor", "--json", cwd=demo_repo).stdout)
     assert payload["ok"] is True
     assert payload["findings"] == []
@@ -264,3 +264,40 @@ def test_stale_lock_detected_exactly_as_poetry_does(
     git(root, "commit", "-q", "-am", "docs: describe")
     assert _poetry_check_lock(package)
     assert "lock-files" not in _findings(run_cli("doctor", "--json", cwd=root))
+
+
+@pytest.mark.usefixtures("token")
+def test_versions_in_package_code_that_a_release_would_miss(
+    demo_repo: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    init = demo_repo / "packages/core/src/acme_core/__init__.py"
+    init.write_text(init.read_text(encoding="utf-8") + '\n__version__ = "1.2.0"\n')
+    (demo_repo / "packages/http/VERSION").write_text("0.4.1\n", encoding="utf-8")
+    git(demo_repo, "add", "-A")
+    git(demo_repo, "commit", "-q", "-m", "feat(core): say the version")
+    result = run_cli("doctor", "--json", cwd=demo_repo)
+    assert result.exit_code == 0  # warnings only
+    found = {f["package"]: f for f in _findings(result)["version-files"]}
+    assert (
+        "packages/core/src/acme_core/__init__.py holds the version '1.2.0'"
+        in (found["acme-core"]["message"])
+    )
+    assert 'version-files = ["src/acme_core/__init__.py"]' in found["acme-core"]["fix"]
+    assert 'version-files = ["VERSION"]' in found["acme-http"]["fix"]
+
+    # Listed, they are released with the package and doctor is satisfied.
+    for folder, listed in (("core", "src/acme_core/__init__.py"), ("http", "VERSION")):
+        pyproject = demo_repo / "packages" / folder / "pyproject.toml"
+        pyproject.write_text(
+            pyproject.read_text(encoding="utf-8")
+            + f'\n[tool.poetflow]\nversion-files = ["{listed}"]\n',
+            encoding="utf-8",
+        )
+    git(demo_repo, "commit", "-q", "-am", "fix(http): manage the version files")
+    assert "version-files" not in _findings(run_cli("doctor", "--json", cwd=demo_repo))
+    bump = run_cli("version", "bump", "--commit", cwd=demo_repo)
+    assert bump.exit_code == 0, bump.stderr
+    assert '__version__ = "1.3.0"' in init.read_text(encoding="utf-8")
+    assert (demo_repo / "packages/http/VERSION").read_text(
+        encoding="utf-8"
+    ) == "0.5.0\n"  # the feat commit added it

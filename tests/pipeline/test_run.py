@@ -221,3 +221,16 @@ def test_plan_explains_and_fans_out(demo_repo: Path, run_cli: RunCli) -> None:
     assert pipeline["release-acme-app"]["needs"] == ["release-acme-storage"]
     assert "--package acme-storage" in pipeline["release-acme-storage"]["script"][0]
     assert base  # the plan read history only
+
+
+def test_the_report_folder_is_ignored_from_its_first_file(demo_repo: Path, run_cli: RunCli) -> None:
+    # The JUnit file is written before the report; the folder must never show in git.
+    result = run_cli(
+        "run", "--stages", "test", "--env", "current", "-p", "acme-core", "--report-dir",
+        "reports", cwd=demo_repo,
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.stderr
+    assert (demo_repo / "reports" / "junit.xml").is_file()
+    ignore = (demo_repo / "reports" / ".gitignore").stat().st_mtime_ns
+    assert ignore <= (demo_repo / "reports" / "junit.xml").stat().st_mtime_ns  # there first
+    assert git(demo_repo, "status", "--porcelain", "--untracked-files=all") == ""

@@ -57,7 +57,11 @@ def test_major_on_zero_and_custom_bump_rules(
     assert plan["http"]["next"] == "1.0.0"
     assert plan["quiet"]["next"] == "2.0.1"  # docs now releases a patch
     assert plan["app"]["next"] == "0.5.0"  # dependents keep their version...
-    assert plan["app"]["constraint_updates"] == {"http": "1.0.0", "storage": "2.0.0"}
+    # ...and only the range the new version falls outside moves: ">=0.3" admits http 1.0.0.
+    assert plan["app"]["constraint_updates"] == {"storage": "2.0.0"}
+    root.write_text(root.read_text() + 'dependents-constraint = "raise"\n')
+    raised = _plan(run_cli, history_repo)
+    assert raised["app"]["constraint_updates"] == {"http": "1.0.0", "storage": "2.0.0"}
 
 
 def test_explicit_level_and_selection(history_repo: Path, run_cli: Callable[..., Any]) -> None:

@@ -50,13 +50,15 @@ def test_bump_writes_commits_tags_and_pushes(
     http = (history_repo / "packages/http/pyproject.toml").read_text()
     assert http.startswith("# hand-written comment that must survive\n")
     assert 'version = "0.4.0"' in http
-    assert 'core = { version = "^1.3.0", path = "../core", develop = true }' in http
+    # Ranges that admit the new version stay as written (dependents-constraint preserve)...
+    assert 'core = { version = "^1.2", path = "../core", develop = true }' in http
     storage = (history_repo / "packages/storage/pyproject.toml").read_text()
     assert 'version = "2.0.0"  # managed by poetflow' in storage
-    assert 'dependencies = ["core>=1.3.0,<2"]' in storage
+    assert 'dependencies = ["core>=1.2,<2"]' in storage
     app = (history_repo / "packages/app/pyproject.toml").read_text()
+    # ...and one that excludes it moves: storage 2.0.0 is outside ^1.0.
     assert 'storage = { version = "^2.0.0"' in app
-    assert 'http = { version = ">=0.4.0"' in app
+    assert 'http = { version = ">=0.3"' in app
     init = (history_repo / "packages/core/src/core/__init__.py").read_text()
     assert init == '__version__ = "1.3.0"\n'
     quiet = history_repo / "packages/quiet/pyproject.toml"
@@ -85,17 +87,17 @@ def test_bump_writes_commits_tags_and_pushes(
     assert (core["current"], core["next"], core["commits"]) == ("1.3.0", "1.3.1", 1)
 
 
-def test_failure_midway_restores_every_file(
+def test_unwritable_file_is_found_before_anything_is_written(
     history_repo: Path, run_cli: Callable[..., Any]
 ) -> None:
-    # A folder where a changelog file must go: the pyproject writes succeed first, then
-    # the changelog write fails and everything written so far must come back.
+    # A folder where a changelog file must go: found while validating, not half-way.
     (history_repo / "packages/tools/CHANGELOG.md").mkdir()
     before = _snapshot(history_repo)
-    result = run_cli("version", "bump", "--changelog", "--commit", cwd=history_repo)
-    assert result.exit_code == 1
-    assert "every file PoetFlow had changed was restored" in result.stderr
-    assert "Traceback" not in result.stderr
+    for dry in ((), ("--dry-run",)):
+        result = run_cli("version", "bump", "--changelog", "--commit", *dry, cwd=history_repo)
+        assert result.exit_code == 2
+        assert "packages/tools/CHANGELOG.md: it is a folder; nothing was changed" in result.stderr
+        assert "Traceback" not in result.stderr
     assert _snapshot(history_repo) == before
     assert git(history_repo, "log", "-1", "--format=%s") == "Merge branch 'feature'"
 

@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from poetflow.changelog.markdown import merge_into, render_release, render_releases
+from poetflow.changelog.markdown import merge_into, render_release
 from poetflow.changelog.model import (
     ChangelogRelease,
+    DependencyUpdate,
     PackageChangelog,
     build_release,
     commit_url_base,
     history_releases,
     utc_date,
 )
-from poetflow.changelog.settings import ChangelogFormat
+from poetflow.changelog.settings import BREAKING, ChangelogFormat
 
 if TYPE_CHECKING:
     from poetflow.versioning.edits import FileEdit
@@ -111,6 +112,69 @@ def build_changelogs(
             if unreleased.sections:
                 releases.insert(0, unreleased)
         result[package.name] = PackageChangelog(package.name, package.relpath, tuple(releases))
+    return _with_dependencies(workspace, result, histories, plan)
+
+
+def _breaking(release: ChangelogRelease) -> bool:
+    return any(section.id == BREAKING for section in release.sections)
+
+
+def _batches(
+    changelogs: Mapping[str, PackageChangelog],
+    histories: Mapping[str, PackageHistory],
+    plan: VersionPlan | None,
+) -> dict[str, dict[str, tuple[ChangelogRelease, DependencyUpdate]]]:
+    """Releases made together, by release commit ("" for the one being planned): per
+    package, its release and what it was for its dependents (old -> new, breaking)."""
+    batches: dict[str, dict[str, tuple[ChangelogRelease, DependencyUpdate]]] = {}
+    planned = {entry.name: entry for entry in plan.releases} if plan is not None else {}
+    for name, changelog in changelogs.items():
+        commits = {tag.name: tag.commit for tag in histories[name].tags}
+        versioned = [release for release in changelog.releases if release.version is not None]
+        for index, release in enumerate(versioned):
+            older = versioned[index + 1].version if index + 1 < len(versioned) else None
+            entry = planned.get(name)
+            if entry is not None and index == 0 and release.tag == entry.tag:
+                key = ""
+                breaking = entry.bump == "major" or any(
+                    commit.message.breaking for commit in entry.pending
+                )
+                update = DependencyUpdate(name, entry.current, str(release.version), breaking)
+            elif release.tag in commits:
+                key = commits[release.tag]
+                update = DependencyUpdate(name, older, str(release.version), _breaking(release))
+            else:
+                continue
+            batches.setdefault(key, {})[name] = (release, update)
+    return batches
+
+
+def _with_dependencies(
+    workspace: Workspace,
+    changelogs: dict[str, PackageChangelog],
+    histories: Mapping[str, PackageHistory],
+    plan: VersionPlan | None,
+) -> dict[str, PackageChangelog]:
+    """Each release lists the members it depends on at run time that were released with
+    it: a release caused by a dependency says which, and whether that one broke."""
+    from dataclasses import replace
+
+    batches = _batches(changelogs, histories, plan)
+    batch_of = {
+        (name, id(release)): key
+        for key, members in batches.items()
+        for name, (release, _update) in members.items()
+    }
+    result = {}
+    for name, changelog in changelogs.items():
+        runtime = workspace.by_name[name].runtime_dependencies if name in workspace.by_name else ()
+        releases = []
+        for release in changelog.releases:
+            key = batch_of.get((name, id(release)))
+            members = batches.get(key, {}) if key is not None else {}
+            updates = tuple(members[dep][1] for dep in runtime if dep in members)
+            releases.append(replace(release, dependencies=updates) if updates else release)
+        result[name] = replace(changelog, releases=tuple(releases))
     return result
 
 
@@ -128,19 +192,43 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _root_text(changelogs: Mapping[str, PackageChangelog]) -> str:
-    """Every package's releases in one list, newest first."""
-    releases: list[tuple[str, str, ChangelogRelease]] = []
-    for name, changelog in changelogs.items():
-        for release in changelog.releases:
-            if release.version is not None:
-                releases.append((release.date or "", name, release))
-    releases.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    parts = [
-        render_release(release, title=f"{name} {release.title}")
-        for _date, name, release in releases
-    ]
-    return "\n".join(parts) if parts else "No releases yet."
+def _root_text(
+    workspace: Workspace,
+    changelogs: Mapping[str, PackageChangelog],
+    histories: Mapping[str, PackageHistory],
+    plan: VersionPlan | None,
+    existing: str | None,
+) -> str:
+    """The monorepo's changelog: one section per release (the planned one first), listing
+    each package released in it; releases the file already describes are left out."""
+    from poetflow.changelog.markdown import existing_versions
+
+    batches = _batches(changelogs, histories, plan)
+    times = {tag.commit: tag.time for history in histories.values() for tag in history.tags}
+    order = sorted(batches, key=lambda key: (key == "", times.get(key, 0)), reverse=True)
+    present = existing_versions(existing)
+    synchronized = workspace.config.versioning == "synchronized"
+    parts = []
+    for key in order:
+        members = batches[key]
+        released = [(name, members[name][0]) for name in sorted(members)]
+        versions = sorted({str(release.version) for _name, release in released})
+        date = next((release.date for _name, release in released if release.date), None)
+        if synchronized and len(versions) == 1:
+            if versions[0] in present:
+                continue
+            title = f"{versions[0]} ({date})" if date else versions[0]
+        else:
+            listed = ", ".join(f"{name} {release.version}" for name, release in released)
+            title = f"{date}: {listed}" if date else listed
+        body = [f"## {title}", ""]
+        for name, release in released:
+            display = workspace.by_name[name].display_name if name in workspace.by_name else name
+            body.append(
+                render_release(release, heading="###", title=f"{display} {release.version}")
+            )
+        parts.append("\n".join(body))
+    return "\n".join(parts)
 
 
 def changelog_edits(
@@ -168,16 +256,18 @@ def changelog_edits(
         if "markdown" in chosen:
             path = package.path / "CHANGELOG.md"
             old = _read(path)
-            body = render_releases(changelog.releases) or "No releases yet."
-            edits.append(FileEdit(path, old, merge_into(old, body)))
+            edits.append(FileEdit(path, old, merge_into(old, changelog.releases)))
         if "json" in chosen:
             path = package.path / "CHANGELOG.json"
             text = json.dumps(changelog.to_dict(), indent=2) + "\n"
             edits.append(FileEdit(path, _read(path), text))
-    if "markdown" in chosen and not any(p.relpath in ("", ".") for p in everyone):
-        path = workspace.root / "CHANGELOG.md"
+    root_file = workspace.config.changelog.root_changelog
+    root_is_member = any(p.relpath in ("", ".") for p in everyone)
+    if "markdown" in chosen and root_file is not None and not root_is_member:
+        path = workspace.root / root_file
         old = _read(path)
-        edits.append(FileEdit(path, old, merge_into(old, _root_text(all_changelogs))))
+        text = _root_text(workspace, all_changelogs, histories, plan, old)
+        edits.append(FileEdit(path, old, merge_into(old, text)))
     return changelogs, [edit for edit in edits if edit.changes]
 
 
@@ -196,12 +286,19 @@ def write_changelogs(
     and hand-written text around the markers stays.
     """
     from poetflow.hooks.stage import StageHooks
-    from poetflow.versioning.transaction import write_all
+    from poetflow.versioning.transaction import PlannedRelease, validate, write_journalled
 
     changelogs, edits = changelog_edits(
         workspace, packages, plan=plan, formats=formats, histories=histories
     )
     selected = [workspace.by_name[name] for name in changelogs]
     hooks = StageHooks(workspace, "changelog", selected, dry_run=dry_run)
-    hooks.run_together(selected, lambda: None if dry_run else write_all(edits))
+    # Checked before any hook runs, so --dry-run refuses exactly what the real run would.
+    validate(PlannedRelease(workspace.root, tuple(edits), None, (), True), None)
+
+    def write() -> None:
+        if not dry_run:
+            write_journalled(workspace.root, edits, "poetflow changelog")
+
+    hooks.run_together(selected, write)
     return ChangelogResult(tuple(changelogs.values()), tuple(edit.path for edit in edits), dry_run)

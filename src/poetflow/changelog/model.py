@@ -12,15 +12,20 @@ from poetflow.changelog.settings import BREAKING
 from poetflow.versioning.history import PackageCommit, PackageHistory
 
 __all__ = [
+    "DEPENDENCIES",
     "ChangelogEntry",
     "ChangelogRelease",
     "ChangelogSection",
+    "DependencyUpdate",
     "PackageChangelog",
     "build_release",
     "commit_url_base",
 ]
 
-DEPENDENCIES_ONLY = "No notable changes of its own (maintenance or dependency updates)."
+DEPENDENCIES_ONLY = "No notable changes of its own (maintenance)."
+# The section a release gets for the members it depends on that were released with it.
+DEPENDENCIES = "dependencies"
+DEPENDENCIES_TITLE = "Dependencies"
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,40 @@ class ChangelogSection:
 
 
 @dataclass(frozen=True)
+class DependencyUpdate:
+    """A member this package depends on at run time, released together with it.
+
+    ``breaking``: that member's release had breaking changes (a major bump, or a
+    breaking commit on 0.x), which a dependent's users should hear about.
+    """
+
+    name: str
+    old: str | None
+    new: str
+    breaking: bool
+
+    @property
+    def subject(self) -> str:
+        return f"{self.name} {self.old or '(new)'} → {self.new}"
+
+    def to_entry(self) -> dict[str, Any]:
+        """As an entry of the JSON ``dependencies`` section (commit fields are null)."""
+        return {
+            "type": "dependency",
+            "scope": self.name,
+            "subject": self.subject,
+            "breaking": self.breaking,
+            "breaking_note": f"{self.name} {self.new} has breaking changes"
+            if self.breaking
+            else None,
+            "hash": None,
+            "short_hash": None,
+            "url": None,
+            "dependency": {"name": self.name, "from": self.old, "to": self.new},
+        }
+
+
+@dataclass(frozen=True)
 class ChangelogRelease:
     """A release (``version`` None: the unreleased commits since the last tag)."""
 
@@ -68,6 +107,7 @@ class ChangelogRelease:
     date: str | None
     sections: tuple[ChangelogSection, ...]
     compare_url: str | None = None
+    dependencies: tuple[DependencyUpdate, ...] = ()
 
     @property
     def title(self) -> str:
@@ -89,7 +129,18 @@ class ChangelogRelease:
                     "entries": [entry.to_dict() for entry in section.entries],
                 }
                 for section in self.sections
-            ],
+            ]
+            + (
+                [
+                    {
+                        "id": DEPENDENCIES,
+                        "title": DEPENDENCIES_TITLE,
+                        "entries": [update.to_entry() for update in self.dependencies],
+                    }
+                ]
+                if self.dependencies
+                else []
+            ),
         }
 
 
@@ -103,10 +154,15 @@ class PackageChangelog:
          "releases": [{"version": str | null (null = unreleased), "tag": str | null,
                        "date": "YYYY-MM-DD" | null, "unreleased": bool,
                        "compare_url": str | null,
-                       "sections": [{"id": "breaking" | commit type, "title": str,
+                       "sections": [{"id": "breaking" | commit type | "dependencies",
+                                     "title": str,
                                      "entries": [{"type", "scope", "subject", "breaking",
                                                   "breaking_note", "hash", "short_hash",
                                                   "url"}]}]}]}
+
+    The ``dependencies`` section lists the members this package depends on that were
+    released with it: ``type`` "dependency", ``scope`` the member, ``hash``/``url`` null
+    and a ``dependency`` object ``{"name", "from", "to"}``.
     """
 
     package: str

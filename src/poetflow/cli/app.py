@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "doctor",
     "graph",
     "init",
+    "lock",
     "plan",
     "plugins",
     "publish",

@@ -209,7 +209,9 @@ def build(
             f"{builder!r} is not one of {', '.join(_BUILDERS)}.", param_hint="--builder"
         )
     options = current_options()
-    workspace, selected = selected_from_options(options.root, all_, package, since)
+    workspace, selected = selected_from_options(
+        options.root, all_, package, since, writes="poetflow build"
+    )
     build_options = BuildOptions(
         jobs=jobs,
         force=force,

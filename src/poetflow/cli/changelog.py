@@ -71,7 +71,9 @@ def changelog(
     for item in formats:
         if item not in ("markdown", "json"):
             raise UsageError(f"Unknown changelog format {item!r}.", hint="Use markdown or json.")
-    workspace, selected = selected_from_options(options.root, all_, package, since)
+    workspace, selected = selected_from_options(
+        options.root, all_, package, since, writes="poetflow changelog"
+    )
 
     def write(ctx: RunContext) -> StageOutcome:
         written = write_changelogs(

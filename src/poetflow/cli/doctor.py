@@ -33,11 +33,13 @@ def _root(explicit: Path | None) -> Path:
 def doctor() -> None:
     """Check what usually breaks a monorepo release, and say how to fix each problem.
 
-    Checks a shallow git history, tags that do not follow tag-format, lock files out of
-    date with their pyproject.toml, path dependencies to missing folders, runtime cycles,
-    missing credentials for the configured repository, Poetry missing or too old, and
-    uncommitted changes. Exits 1 when anything blocks a release, 2 when the configuration
-    itself is invalid (every other command refuses it too).
+    Checks a shallow git history, an interrupted release, tags that do not follow
+    tag-format, lock files out of date with their pyproject.toml (or holding members at
+    old versions), versions in package code that a release would not update, path
+    dependencies to missing folders, runtime cycles, missing credentials for the
+    configured repository, Poetry missing or too old, and uncommitted changes. Exits 1
+    when anything blocks a release, 2 when the configuration itself is invalid (every
+    other command refuses it too).
     """
     from poetflow.doctor import run_doctor
 

@@ -90,6 +90,14 @@ def _describe(inspection: Inspection) -> str:
         lines.append(f"  {inspection.tag_count} git tags, none naming a package version")
     if inspection.versioning:
         lines.append(f"  versioning: {inspection.versioning} ({inspection.versioning_reason})")
+    adopted = inspection.release_tool
+    if adopted.tools:
+        files = sum(len(entries) for entries in adopted.version_files.values())
+        lines.append(
+            f"  release settings of {', '.join(adopted.tools)}: tag format "
+            f"{adopted.tag_format or '-'}, {files} version files carried over"
+        )
+        lines.extend(f"  note: {note}" for note in adopted.notes)
     return "\n".join(lines)
 
 
@@ -143,6 +151,7 @@ def init(yes: YesOption = False, force: ForceOption = False, ci: CiOption = None
         inspect_repository,
         plan_ci_files,
         plan_config_file,
+        plan_version_files,
         settings_from,
         write_files,
     )
@@ -163,6 +172,7 @@ def init(yes: YesOption = False, force: ForceOption = False, ci: CiOption = None
         settings = existing_settings(inspection) or settings  # the CI follows what is there
     else:
         written.append(config_file)
+    written.extend(plan_version_files(inspection))
     if ci is not None:
         for planned in plan_ci_files(inspection, ci.lower(), settings):
             (kept if _keep(planned, **decide) else written).append(planned)
@@ -187,6 +197,7 @@ def _report(
                 "root": str(inspection.root),
                 "dry_run": dry_run,
                 "config": config_table(settings),
+                "adopted": inspection.release_tool.to_dict(),
                 "written": [str(planned.path) for planned in written],
                 "kept": [str(planned.path) for planned in kept],
             }

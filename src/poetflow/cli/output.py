@@ -49,19 +49,32 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     Console(soft_wrap=False, width=width).print(table)
 
 
-def workspace_from_options(root: Path | None) -> Any:
-    """Find the root and load the workspace (the first step of every command)."""
+def workspace_from_options(root: Path | None, *, writes: str | None = None) -> Any:
+    """Find the root and load the workspace (the first step of every command).
+
+    ``writes`` names a command that writes: it holds the repository lock. Either way an
+    interrupted release is finished or undone first (cli/guard.py).
+    """
+    from poetflow.cli.guard import guard_root
+    from poetflow.cli.options import current_options
     from poetflow.workspace import find_root, load_workspace
 
-    return load_workspace(find_root(Path.cwd(), root))
+    found = find_root(Path.cwd(), root)
+    guard_root(found, writes=writes, dry_run=current_options().dry_run)
+    return load_workspace(found)
 
 
 def selected_from_options(
-    root: Path | None, all_: bool, packages: list[str] | None, since: str | None
+    root: Path | None,
+    all_: bool,
+    packages: list[str] | None,
+    since: str | None,
+    *,
+    writes: str | None = None,
 ) -> tuple[Workspace, tuple[Package, ...]]:
     """The workspace and the packages that --all/--package/--since select."""
     from poetflow.cli.options import make_selection
     from poetflow.selection import select_packages
 
-    workspace = workspace_from_options(root)
+    workspace = workspace_from_options(root, writes=writes)
     return workspace, select_packages(workspace, make_selection(all_, packages, since))

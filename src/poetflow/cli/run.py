@@ -121,7 +121,7 @@ def run(
     from poetflow.pipeline.engine import RunOptions, run_pipeline
 
     options = current_options()
-    workspace = workspace_from_options(options.root)
+    workspace = workspace_from_options(options.root, writes="poetflow run")
     if test_env is not None and test_env not in ("poetry", "shared", "current"):
         raise typer.BadParameter(
             f"{test_env!r} is not poetry, shared or current.", param_hint="--env"

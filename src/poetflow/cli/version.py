@@ -78,6 +78,7 @@ def _apply_and_report(
     options: GlobalOptions,
     report_dir: Path | None,
     otel: str | None,
+    command: str,
 ) -> None:
     """Write the plan (bump and set share this), report it and print what was done."""
     from poetflow.cli.reporting import run_one_stage
@@ -94,6 +95,7 @@ def _apply_and_report(
             tag=tag,
             push=push,
             dry_run=options.dry_run,
+            command=command,
         )
         summary = ", ".join(f"{e.name} {e.current} -> {e.next}" for e in plan.releases)
         return StageOutcome(
@@ -175,7 +177,9 @@ def bump(
     from poetflow.versioning.plan import plan_versions
 
     options = current_options()
-    workspace, selected = selected_from_options(options.root, all_, package, since)
+    workspace, selected = selected_from_options(
+        options.root, all_, package, since, writes="poetflow version bump"
+    )
     plan = plan_versions(workspace, selected, bump=level.lower(), pre=pre)
     _apply_and_report(
         workspace,
@@ -187,6 +191,7 @@ def bump(
         options=options,
         report_dir=report_dir,
         otel=otel,
+        command="poetflow version bump",
     )
 
 
@@ -210,7 +215,9 @@ def set_(
     from poetflow.versioning.plan import plan_set_version
 
     options = current_options()
-    workspace, selected = selected_from_options(options.root, all_, package, since)
+    workspace, selected = selected_from_options(
+        options.root, all_, package, since, writes="poetflow version set"
+    )
     plan = plan_set_version(workspace, selected, new_version, allow_downgrade=allow_downgrade)
     _apply_and_report(
         workspace,
@@ -222,6 +229,7 @@ def set_(
         options=options,
         report_dir=report_dir,
         otel=otel,
+        command="poetflow version set",
     )
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from poetflow.errors import DirtyWorkingTreeError, UsageError
 from poetflow.pipeline.runner import (
@@ -50,15 +49,6 @@ def choose_stages(workspace: Workspace, options: RunOptions) -> list[str]:
     return [name for name in STAGE_NAMES if name in wanted and name not in skip]
 
 
-def restore_files(snapshot: Mapping[Path, bytes | None]) -> None:
-    """Put back the files the version stage wrote (used when a later local stage fails)."""
-    for path, content in snapshot.items():
-        if content is None:
-            path.unlink(missing_ok=True)
-        else:
-            path.write_bytes(content)
-
-
 def publish_candidates(workspace: Workspace, packages: Sequence[Package]) -> list[str]:
     """Packages whose current version was tagged at HEAD: released by an earlier attempt
     of this run that may have stopped before its upload finished."""
@@ -100,7 +90,7 @@ def run_pipeline(
         selected = tuple(p for p in workspace.packages if p.name in touched)
     else:
         selected = explicit
-    state = RunState(workspace=workspace, plan=plan)
+    state = RunState(workspace=workspace, plan=plan, stages=tuple(names))
     if "version" not in names:
         # Without a version stage, build and publish what the selection holds as it is.
         state.targets = [p.name for p in selected]
@@ -123,10 +113,25 @@ def run_pipeline(
         result = run_stages(
             [create_stage(name) for name in names], ctx, on_stage=on_stage, telemetry=telemetry
         )
-    finally:
-        if state.written and any(o.status == "failed" for o in state.outcomes):
-            restore_files(state.written)
+        if not result.failed and _relock_due(state):
+            from poetflow.pipeline.stages.lock import RelockStage
+
+            more = run_stages([RelockStage()], ctx, on_stage=on_stage, telemetry=telemetry)
+            result = PipelineResult(more.outcomes, result.duration + more.duration)
+    except BaseException:
+        # One way back: the version stage's transaction, rolled back from its journal.
+        if state.transaction is not None and state.transaction.open:
+            state.transaction.abort()
+        raise
+    transaction = state.transaction
+    if transaction is not None and transaction.open:
+        # Not committed (no release stage ran): kept when the run went well, rolled back
+        # when a later local stage failed.
+        if result.failed:
+            transaction.abort()
             restored = True
+        else:
+            transaction.finish()
     telemetry.shutdown(result="failure" if result.failed else "success")
     if result.failed:
         run_pipeline_hooks(workspace, "on-failure", dry_run=options.dry_run)
@@ -139,6 +144,23 @@ def run_pipeline(
         versions_before=before,
         restored=restored,
     )
+
+
+def _relock_due(state: RunState) -> bool:
+    """Locks that waited for this run's members to be published: relock them now (the
+    journal says which, so a rerun after a failed relock tries again)."""
+    from poetflow.git import find_git_dir
+    from poetflow.versioning.journal import read_journal
+
+    publish = next((o for o in state.outcomes if o.name == "publish"), None)
+    if publish is None or publish.status != "succeeded":
+        return False
+    git_dir = find_git_dir(state.workspace.root)
+    try:
+        journal = read_journal(git_dir) if git_dir is not None else None
+    except (ValueError, KeyError, TypeError):
+        return False
+    return journal is not None and journal.phase == "tagged"
 
 
 def _preflight_clean(workspace: Workspace) -> None:

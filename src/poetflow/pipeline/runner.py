@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from poetflow.telemetry import Telemetry
     from poetflow.versioning.plan import VersionPlan
     from poetflow.versioning.release import VersionResult
+    from poetflow.versioning.transaction import Transaction
 
 __all__ = [
     "CallStage",
@@ -118,15 +119,17 @@ class RunState:
 
     ``workspace`` is replaced when the version stage changes versions; ``targets`` are
     the packages that build, sign and publish work on (the releases of this run, or the
-    selection when there is no version stage); ``written`` holds the files the version
-    stage wrote, with their old content, until the release commit makes them permanent.
+    selection when there is no version stage); ``transaction`` is the release the version
+    stage wrote (journalled under .git/): the release stage commits and tags it, and a
+    later local stage that fails rolls it back.
     """
 
     workspace: Workspace
     targets: list[str] = field(default_factory=list)
     plan: VersionPlan | None = None
     version_result: VersionResult | None = None
-    written: dict[Path, bytes | None] = field(default_factory=dict)
+    transaction: Transaction | None = None
+    stages: tuple[str, ...] = ()
     artifacts: dict[str, list[Path]] = field(default_factory=dict)
     commit: str | None = None
     tags: list[str] = field(default_factory=list)

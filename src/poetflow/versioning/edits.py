@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from poetflow.errors import ConfigError
 from poetflow.metadata import canonical_name
-from poetflow.versioning.constraints import updated_constraint
+from poetflow.versioning.constraints import admits, requirement_admits, updated_constraint
 from poetflow.versioning.plan import PackageVersion
-from poetflow.versioning.settings import version_files
+from poetflow.versioning.settings import DependentsConstraint, version_files
 from poetflow.workspace import Package
 
-__all__ = ["FileEdit", "package_edits"]
+__all__ = [
+    "ConstraintChange",
+    "FileEdit",
+    "PyprojectEdit",
+    "constraint_changes",
+    "package_edits",
+    "pyproject_edit",
+    "runtime_declarations",
+]
 
 _REQUIREMENT_RE = re.compile(
     r"^(?P<head>\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*)"
@@ -36,12 +44,123 @@ class FileEdit:
         return self.old != self.new
 
 
-def _rewrite_requirement(requirement: str, versions: Mapping[str, str]) -> str | None:
+@dataclass(frozen=True)
+class ConstraintChange:
+    """One declaration of a member that a release rewrites.
+
+    ``old``/``new`` are the whole PEP 508 requirement when ``pep508`` (``[project]``
+    tables), else the Poetry version constraint; ``runtime`` declarations (main
+    dependencies, extras) are the ones a poetry.lock records for a member's own entry.
+    """
+
+    dependency: str
+    old: str
+    new: str
+    pep508: bool
+    runtime: bool
+
+
+@dataclass(frozen=True)
+class PyprojectEdit:
+    """A package's new pyproject.toml text and the declarations it moved."""
+
+    text: str
+    changes: tuple[ConstraintChange, ...]
+
+
+@dataclass
+class _Declaration:
+    dependency: str
+    text: str
+    pep508: bool
+    runtime: bool
+    replace: Callable[[str], None]
+
+
+def _requirement_list(items: Any, runtime: bool) -> Iterator[_Declaration]:
+    if not isinstance(items, list):
+        return
+    for index, item in enumerate(items):
+        match = _REQUIREMENT_RE.match(str(item)) if isinstance(item, str) else None
+        if match is None:
+            continue
+
+        def replace(new: str, index: int = index) -> None:
+            items[index] = new
+
+        yield _Declaration(canonical_name(match.group("name")), str(item), True, runtime, replace)
+
+
+def _poetry_table(table: Any, runtime: bool) -> Iterator[_Declaration]:
+    if not isinstance(table, MutableMapping):
+        return
+    for name in list(table.keys()):
+        specs = table[name]
+        items = specs if isinstance(specs, list) else [specs]
+        for position, spec in enumerate(items):
+            if isinstance(spec, str):
+
+                def replace(new: str, name: Any = name, position: int = position) -> None:
+                    if isinstance(table[name], list):
+                        table[name][position] = new
+                    else:
+                        table[name] = new
+
+                yield _Declaration(canonical_name(str(name)), str(spec), False, runtime, replace)
+            elif isinstance(spec, MutableMapping) and isinstance(spec.get("version"), str):
+
+                def replace_in(new: str, spec: Any = spec) -> None:
+                    spec["version"] = new
+
+                version = str(spec["version"])
+                yield _Declaration(canonical_name(str(name)), version, False, runtime, replace_in)
+
+
+def _declarations(document: Mapping[str, Any]) -> Iterator[_Declaration]:
+    """Every versioned declaration of a dependency, where Poetry and PEP 621 put them."""
+    project = document.get("project")
+    if isinstance(project, Mapping):
+        yield from _requirement_list(project.get("dependencies"), True)
+        optional = project.get("optional-dependencies")
+        if isinstance(optional, Mapping):
+            for requirements in optional.values():
+                yield from _requirement_list(requirements, True)
+    groups = document.get("dependency-groups")
+    if isinstance(groups, Mapping):
+        for requirements in groups.values():
+            yield from _requirement_list(requirements, False)
+    tool = document.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, Mapping) else None
+    if isinstance(poetry, Mapping):
+        yield from _poetry_table(poetry.get("dependencies"), True)
+        yield from _poetry_table(poetry.get("dev-dependencies"), False)
+        group_tables = poetry.get("group")
+        if isinstance(group_tables, Mapping):
+            for group in group_tables.values():
+                if isinstance(group, Mapping):
+                    yield from _poetry_table(group.get("dependencies"), False)
+
+
+def runtime_declarations(document: Mapping[str, Any]) -> Iterator[_Declaration]:
+    """The versioned runtime requirements a built package carries: ``[project]``'s when
+    it lists dependencies, else ``[tool.poetry.dependencies]``'s."""
+    project = document.get("project")
+    if isinstance(project, Mapping) and "dependencies" in project:
+        yield from _requirement_list(project.get("dependencies"), True)
+        optional = project.get("optional-dependencies")
+        if isinstance(optional, Mapping):
+            for requirements in optional.values():
+                yield from _requirement_list(requirements, True)
+        return
+    tool = document.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, Mapping) else None
+    if isinstance(poetry, Mapping):
+        yield from _poetry_table(poetry.get("dependencies"), True)
+
+
+def _moved_requirement(requirement: str, version: str) -> str | None:
     match = _REQUIREMENT_RE.match(requirement)
     if match is None:
-        return None
-    version = versions.get(canonical_name(match.group("name")))
-    if version is None:
         return None
     spec = match.group("spec").strip()
     if not spec:
@@ -52,40 +171,46 @@ def _rewrite_requirement(requirement: str, versions: Mapping[str, str]) -> str |
     return f"{match.group('head').rstrip()}{moved}{match.group('tail')}"
 
 
-def _rewrite_requirement_list(items: Any, versions: Mapping[str, str]) -> None:
-    if not isinstance(items, list):
-        return
-    for index, item in enumerate(items):
-        if isinstance(item, str):
-            moved = _rewrite_requirement(str(item), versions)
-            if moved is not None:
-                items[index] = moved
+def constraint_changes(
+    document: Mapping[str, Any], versions: Mapping[str, str], mode: DependentsConstraint
+) -> list[ConstraintChange]:
+    """Rewrite, in ``document`` (a tomlkit document or plain data), the declarations on
+    the members in ``versions`` that must move; return what moved.
 
-
-def _rewrite_poetry_table(table: Any, versions: Mapping[str, str]) -> None:
-    if not isinstance(table, MutableMapping):
-        return
-    for name in list(table.keys()):
-        version = versions.get(canonical_name(str(name)))
+    Under ``preserve`` a range that admits the new version stays as written.
+    """
+    changes = []
+    for declaration in list(_declarations(document)):
+        version = versions.get(declaration.dependency)
         if version is None:
             continue
-        specs = table[name]
-        items = specs if isinstance(specs, list) else [specs]
-        for position, spec in enumerate(items):
-            if isinstance(spec, str):
-                moved = updated_constraint(str(spec), version)
-                if moved is not None:
-                    if isinstance(specs, list):
-                        specs[position] = moved
-                    else:
-                        table[name] = moved
-            elif isinstance(spec, MutableMapping) and isinstance(spec.get("version"), str):
-                moved = updated_constraint(str(spec["version"]), version)
-                if moved is not None:
-                    spec["version"] = moved
+        if mode == "preserve":
+            check = requirement_admits if declaration.pep508 else admits
+            if check(declaration.text, version) is not False:
+                continue  # admitted (or not a range PoetFlow can read: left alone)
+        moved = (
+            _moved_requirement(declaration.text, version)
+            if declaration.pep508
+            else updated_constraint(declaration.text, version)
+        )
+        if moved is None:
+            continue
+        declaration.replace(moved)
+        changes.append(
+            ConstraintChange(
+                declaration.dependency,
+                declaration.text,
+                moved,
+                declaration.pep508,
+                declaration.runtime,
+            )
+        )
+    return changes
 
 
-def pyproject_text(package: Package, entry: PackageVersion) -> str:
+def pyproject_edit(
+    package: Package, entry: PackageVersion, mode: DependentsConstraint
+) -> PyprojectEdit:
     """The package's pyproject.toml with its new version and moved constraints (tomlkit)."""
     import tomlkit
 
@@ -98,25 +223,8 @@ def pyproject_text(package: Package, entry: PackageVersion) -> str:
         else:
             document["tool"]["poetry"]["version"] = entry.next
     versions = {update.dependency: update.new_version for update in entry.constraint_updates}
-    if versions:
-        project = document.get("project")
-        if isinstance(project, MutableMapping):
-            _rewrite_requirement_list(project.get("dependencies"), versions)
-            optional = project.get("optional-dependencies")
-            if isinstance(optional, MutableMapping):
-                for requirements in optional.values():
-                    _rewrite_requirement_list(requirements, versions)
-        tool = document.get("tool")
-        poetry = tool.get("poetry") if isinstance(tool, MutableMapping) else None
-        if isinstance(poetry, MutableMapping):
-            _rewrite_poetry_table(poetry.get("dependencies"), versions)
-            _rewrite_poetry_table(poetry.get("dev-dependencies"), versions)
-            groups = poetry.get("group")
-            if isinstance(groups, MutableMapping):
-                for group in groups.values():
-                    if isinstance(group, MutableMapping):
-                        _rewrite_poetry_table(group.get("dependencies"), versions)
-    return tomlkit.dumps(document)
+    changes = constraint_changes(document, versions, mode) if versions else []
+    return PyprojectEdit(tomlkit.dumps(document), tuple(changes))
 
 
 def _version_file_text(
@@ -136,6 +244,9 @@ def _version_file_text(
         re.MULTILINE,
     )
     new, count = pattern.subn(lambda m: f"{m['head']}{m['quote']}{version}{m['quote']}", old)
+    if count == 0 and package.version is not None and old.strip() == package.version:
+        # A file holding nothing but the version (VERSION): the whole text is the version.
+        return path, old, old.replace(package.version, version, 1)
     if count == 0:
         raise ConfigError(
             f'{path}: no {variable} = "..." assignment to update '
@@ -145,15 +256,19 @@ def _version_file_text(
     return path, old, new
 
 
-def package_edits(package: Package, entry: PackageVersion) -> list[FileEdit]:
-    """Every file edit for ``package`` under ``entry`` (nothing is written here)."""
+def package_edits(
+    package: Package, entry: PackageVersion, mode: DependentsConstraint = "preserve"
+) -> tuple[list[FileEdit], tuple[ConstraintChange, ...]]:
+    """Every file edit for ``package`` under ``entry`` (nothing is written here), and the
+    declarations its pyproject.toml moves."""
     edits: list[FileEdit] = []
     if not entry.changed and not entry.constraint_updates:
-        return edits
+        return edits, ()
     old = package.pyproject.read_text(encoding="utf-8")
-    edits.append(FileEdit(package.pyproject, old, pyproject_text(package, entry)))
+    pyproject = pyproject_edit(package, entry, mode)
+    edits.append(FileEdit(package.pyproject, old, pyproject.text))
     if entry.changed and entry.next is not None:
         for relative, variable in version_files(package):
             path, before, after = _version_file_text(package, relative, variable, entry.next)
             edits.append(FileEdit(path, before, after))
-    return [edit for edit in edits if edit.changes]
+    return [edit for edit in edits if edit.changes], pyproject.changes

@@ -313,8 +313,9 @@ def _follow_dependents(
             if edge is None:
                 continue
             dep_entry = result.get(dependent.name) or _untouched(dependent)
-            updates = (*dep_entry.constraint_updates, ConstraintUpdate(name, entry.next))
-            dep_entry = replace(dep_entry, constraint_updates=updates)
+            if _must_move(dependent, name, entry.next, settings):
+                updates = (*dep_entry.constraint_updates, ConstraintUpdate(name, entry.next))
+                dep_entry = replace(dep_entry, constraint_updates=updates)
             reason = f"dependency {name} {entry.current} -> {entry.next}"
             if (
                 edge.kind == "runtime"
@@ -339,6 +340,19 @@ def _follow_dependents(
                 dep_entry = replace(dep_entry, reasons=(*dep_entry.reasons, reason))
             result[dependent.name] = dep_entry
     return result
+
+
+def _must_move(
+    dependent: Package, dependency: str, version: str, settings: VersionSettings
+) -> bool:
+    """Does any of ``dependent``'s ranges on ``dependency`` have to move for ``version``?
+    (Under "preserve" only those that do not admit it; a path-only edge has none.)"""
+    import copy
+
+    from poetflow.versioning.edits import constraint_changes
+
+    scratch = copy.deepcopy(dict(dependent.data))
+    return bool(constraint_changes(scratch, {dependency: version}, settings.dependents_constraint))
 
 
 def _untouched(package: Package) -> PackageVersion:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_BUMP_RULES",
     "DependentsBump",
+    "DependentsConstraint",
     "VersionSettings",
     "parse_version",
     "parse_version_files",
@@ -22,6 +23,9 @@ __all__ = [
 ]
 
 DependentsBump = Literal["patch", "none"]
+# "preserve": a dependent's range that admits the new version stays as written; "raise":
+# every range is moved up to require the new version.
+DependentsConstraint = Literal["preserve", "raise"]
 
 # Breaking changes are always major (minor on 0.x unless major-on-zero); this table maps
 # the other commit types. Types not listed release nothing.
@@ -39,6 +43,7 @@ class VersionSettings:
     bump_rules: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BUMP_RULES))
     major_on_zero: bool = False
     dependents_bump: DependentsBump = "patch"
+    dependents_constraint: DependentsConstraint = "preserve"
     shared_paths: tuple[str, ...] = ()
     commit_message: str = _DEFAULT_MESSAGE
     # A ``poetflow.commit_parsers`` plugin name; None: conventional commits.
@@ -54,7 +59,14 @@ class VersionSettings:
         return self.tag_format.format(name=package.name, version=version)
 
 
-KEYS = ("bump-rules", "major-on-zero", "dependents-bump", "commit-message", "commit-parser")
+KEYS = (
+    "bump-rules",
+    "major-on-zero",
+    "dependents-bump",
+    "dependents-constraint",
+    "commit-message",
+    "commit-parser",
+)
 
 
 def parse_version(
@@ -72,6 +84,7 @@ def parse_version(
             )
         rules[str(commit_type).lower()] = str(level)
     dependents = table.choice("dependents-bump", ("patch", "none"), "patch")
+    ranges = table.choice("dependents-constraint", ("preserve", "raise"), "preserve")
     message = table.string("commit-message", _DEFAULT_MESSAGE, example=f'"{_DEFAULT_MESSAGE}"')
     if "{versions}" not in message:
         raise table.error(
@@ -86,6 +99,7 @@ def parse_version(
         bump_rules=rules,
         major_on_zero=table.boolean("major-on-zero", False),
         dependents_bump=cast(DependentsBump, dependents),
+        dependents_constraint=cast(DependentsConstraint, ranges),
         shared_paths=shared_paths,
         commit_message=message,
         commit_parser=parser.strip() if parser is not None else None,

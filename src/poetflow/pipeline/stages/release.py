@@ -1,4 +1,4 @@
-"""The release stage: the release commit, annotated tags and, on request, the push."""
+"""The release stage: the version stage's transaction committed and tagged, then pushed."""
 
 from __future__ import annotations
 
@@ -15,31 +15,24 @@ class ReleaseStage:
 
     def run(self, ctx: RunContext) -> StageOutcome:
         from poetflow.git import Repository
-        from poetflow.versioning.release import (
-            commit_release,
-            push_release,
-            release_tags,
-            tag_release,
-        )
+        from poetflow.versioning.release import push_release
 
         result = ctx.state.version_result
         if result is None or not result.files:
             return StageOutcome(self.name, "skipped", "no new versions to commit")
-        if ctx.dry_run:
+        if ctx.dry_run or ctx.state.transaction is None:
             return StageOutcome(
                 self.name, "skipped", f"would commit and tag {len(result.files)} files"
             )
-        repo = Repository.open(ctx.workspace.root)
-        commit = commit_release(repo, result.plan, result.files)
-        ctx.state.written = {}  # committed: nothing to restore
-        tags = release_tags(result.plan)
-        for tag, members in tags.items():
-            tag_release(repo, tag, f"Release {', '.join(members)} ({tag})")
+        transaction = ctx.state.transaction
+        commit = transaction.commit()
+        tags = transaction.tag()
+        transaction.finish()
         ctx.state.commit = commit
-        ctx.state.tags = list(tags)
+        ctx.state.tags = tags
         if ctx.options.push:
-            push_release(repo, list(tags), branch=True)
-        summary = f"commit {commit[:7]}, tags {', '.join(tags) or '-'}" + (
+            push_release(Repository.open(ctx.workspace.root), tags, branch=True)
+        summary = f"commit {(commit or '')[:7]}, tags {', '.join(tags) or '-'}" + (
             ", pushed" if ctx.options.push else ""
         )
         return StageOutcome(self.name, "succeeded", summary)

@@ -29,6 +29,12 @@ class TestStage:
         if self.options is not None:
             return self.options
         directory = ctx.options.report_dir
+        if directory is not None and not ctx.dry_run:
+            from poetflow.files import private_directory
+
+            # The JUnit file lands in the report folder before the report does: that
+            # folder must carry its .gitignore from the start, whoever creates it.
+            private_directory(directory)
         return TestOptions(
             env=ctx.options.test_env,  # type: ignore[arg-type]  # checked by the CLI
             jobs=ctx.options.jobs,

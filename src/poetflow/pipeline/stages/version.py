@@ -1,5 +1,6 @@
 """The version stage: next versions from conventional commits, dependents' constraints,
-changelogs; the files it writes are restored when a later local stage fails."""
+locks and changelogs, written as one journalled transaction that the release stage
+commits and tags, and that the engine rolls back when a later local stage fails."""
 
 from __future__ import annotations
 
@@ -34,8 +35,9 @@ class VersionStage:
     name: str = "version"
 
     def run(self, ctx: RunContext) -> StageOutcome:
+        from poetflow.git import Repository
         from poetflow.versioning.plan import plan_versions
-        from poetflow.versioning.release import apply_plan, files_to_write
+        from poetflow.versioning.release import VersionResult, prepare_release, write_release
         from poetflow.workspace import load_workspace
 
         state = ctx.state
@@ -47,13 +49,37 @@ class VersionStage:
         ]
         if not plan.touched:
             return StageOutcome(self.name, "succeeded", "nothing to release", packages)
-        # Snapshot the files first: if build or sign fails later, they are put back.
-        files = files_to_write(ctx.workspace, plan, changelog=True)
-        snapshot = {path: path.read_bytes() if path.exists() else None for path in files}
-        result = apply_plan(ctx.workspace, plan, changelog=True, dry_run=ctx.dry_run)
-        state.version_result = result
+        # The release stage commits and tags what this stage writes; a lock that must
+        # wait for a member to be published is relocked after the publish stage.
+        releasing = "release" in state.stages or not state.stages
+        repo = Repository.open(ctx.workspace.root)
+        prepared = prepare_release(
+            ctx.workspace,
+            plan,
+            changelog=True,
+            commit=releasing,
+            tag=releasing,
+            keep_written=False,
+            defer_locks=releasing and "publish" in state.stages,
+            repo=repo,
+        )
+        transaction = write_release(
+            ctx.workspace, prepared, repo, command="poetflow run", dry_run=ctx.dry_run
+        )
+        state.transaction = transaction
+        state.version_result = VersionResult(
+            plan,
+            prepared.files,
+            None,
+            prepared.tags,
+            False,
+            ctx.dry_run,
+            prepared.locks,
+            prepared.planned.deferred,
+        )
         if not ctx.dry_run:
-            state.written = snapshot
             state.workspace = load_workspace(ctx.workspace.root)
         summary = ", ".join(f"{e.name} {e.current} -> {e.next}" for e in plan.releases)
+        for deferred in prepared.planned.deferred:
+            summary += f"; {deferred.describe()}: relocked after publishing"
         return StageOutcome(self.name, "succeeded", summary or "constraints only", packages)
