@@ -151,7 +151,7 @@ def refresh_locks(
     fresh (a lock that waited for a member to be published)."""
     from poetflow.files import atomic_write_text
     from poetflow.poetry_cli import PoetryCli
-    from poetflow.qa.scheduler import Scheduler
+    from poetflow.scheduler import Scheduler
 
     started = time.monotonic()
     owners = {owner.name: owner for owner in lock_owners(workspace)}
@@ -199,7 +199,9 @@ def refresh_locks(
         owner = owners[name]
         return LockResult(owner.name or "(root)", _where(owner), "stale", "failed", "skipped")
 
-    scheduler: Scheduler[LockResult] = Scheduler(order, jobs=jobs, fail_fast=False)
+    scheduler: Scheduler[LockResult] = Scheduler(
+        order, jobs=jobs, wait=False, fail_fast=False, name="poetflow-lock"
+    )
     results = scheduler.run(
         work,
         is_failure=lambda result: result.failed,
