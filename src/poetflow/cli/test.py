@@ -97,8 +97,10 @@ def _summary_rows(report: TestReport) -> list[list[str]]:
     rows = []
     for package in report.packages:
         install: str = package.install.action
-        if package.install.action == "installed":
-            install = f"installed {package.install.duration:.1f}s"
+        if package.install.action in ("installed", "failed"):
+            install = f"{package.install.action} {package.install.duration:.1f}s"
+            if package.install.installer:
+                install += f" ({package.install.installer})"
         if package.install.locked:
             install += " (locked)"
         if not package.commands:

@@ -70,10 +70,20 @@ class TestEvent:
 class _Context:
     """What every package's run shares: the environments (made lazily) and paths."""
 
-    def __init__(self, workspace: Workspace, options: TestOptions) -> None:
+    def __init__(
+        self, workspace: Workspace, options: TestOptions, packages: Sequence[Package]
+    ) -> None:
+        from poetflow.qa.editables import EditableWheels
+        from poetflow.uv import UvCli
+
         self.workspace = workspace
         self.options = options
+        self.packages = tuple(packages)
         self.poetry = PoetryCli()
+        self.uv = UvCli()
+        self.editables = EditableWheels(
+            state_dir(workspace.root, create=False) / "cache" / "editables"
+        )
         self.results_dir = state_dir(workspace.root, create=False) / "test-results"
         self._environments: dict[str, TestEnvironment] = {}
         # Workers ask concurrently; two SharedEnvironment objects would build twice.
@@ -86,9 +96,13 @@ class _Context:
     def _environment(self, kind: EnvironmentKind) -> TestEnvironment:
         if kind not in self._environments:
             if kind == "poetry":
-                self._environments[kind] = PoetryEnvironment(self.workspace, self.poetry)
+                self._environments[kind] = PoetryEnvironment(
+                    self.workspace, self.poetry, self.uv, self.editables
+                )
             elif kind == "shared":
-                self._environments[kind] = SharedEnvironment(self.workspace)
+                self._environments[kind] = SharedEnvironment(
+                    self.workspace, self.uv, self.editables, self.packages
+                )
             else:
                 self._environments[kind] = CurrentEnvironment()
         return self._environments[kind]
@@ -249,7 +263,7 @@ def plan_tests(
     nothing is locked, installed, run or written."""
     import shlex
 
-    context = _Context(workspace, options)
+    context = _Context(workspace, options, packages)
     by_name = {package.name: package for package in packages}
     planned = []
     for name in workspace.graph.order(list(by_name), strict=False):
@@ -298,7 +312,7 @@ def run_tests(
     in that package with status ``error``.
     """
     started = time.monotonic()
-    context = _Context(workspace, options)
+    context = _Context(workspace, options, packages)
     hooks = StageHooks(workspace, "test", packages)  # a missing hook program: exit 2 here
     by_name = {package.name: package for package in packages}
     order = workspace.graph.order(list(by_name), strict=False)

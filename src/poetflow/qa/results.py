@@ -46,13 +46,15 @@ class CommandResult:
 
 @dataclass(frozen=True)
 class InstallResult:
-    """What preparing the environment did: ``installed``, ``skipped`` (inputs unchanged)
-    or ``none`` (nothing to install, e.g. the current interpreter)."""
+    """What preparing the environment did: ``installed``, ``skipped`` (inputs unchanged),
+    ``failed`` (the install did not complete) or ``none`` (nothing to install, e.g. the
+    current interpreter); ``installer`` is what installed it (``uv`` or ``poetry``)."""
 
-    action: Literal["installed", "skipped", "none"]
+    action: Literal["installed", "skipped", "failed", "none"]
     duration: float = 0.0
     locked: bool = False
     output: str = ""
+    installer: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class PackageReport:
             "duration": round(self.duration, 3),
             "install": {
                 "action": self.install.action,
+                "installer": self.install.installer or None,
                 "duration": round(self.install.duration, 3),
                 "locked": self.install.locked,
             },
