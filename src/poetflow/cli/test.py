@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from poetflow.cli.cache_options import (
+    CacheReadOnlyOption,
+    CacheUrlOption,
+    NoCacheOption,
+    cache_settings,
+)
 from poetflow.cli.options import (
     AllOption,
     OtelOption,
@@ -42,6 +49,8 @@ Examples:
   poetflow test --since origin/main --jobs 2 --junit-xml reports/junit.xml
 
   poetflow test -p acme-core --env current -v
+
+  poetflow test --cache-url https://cache.example.com/poetflow --cache-read-only
 """
 
 EnvOption = Annotated[
@@ -55,8 +64,15 @@ EnvOption = Annotated[
     ),
 ]
 JobsOption = Annotated[
-    int,
-    typer.Option("--jobs", "-j", envvar="POETFLOW_JOBS", min=1, help="Packages tested at once."),
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--jobs",
+        "-j",
+        envvar="POETFLOW_JOBS",
+        min=1,
+        help="Packages tested at once. Default: the number of CPUs.",
+        show_default=False,
+    ),
 ]
 FailFastOption = Annotated[
     bool, typer.Option("--fail-fast", help="Start no new package after the first failure.")
@@ -82,6 +98,11 @@ def _show_package(report: PackageReport, verbose: bool) -> None:
     counts = report.counts
     tests = f", {counts.tests} tests" if counts.tests else ""
     line = f"{report.name}: {report.status} in {report.duration:.1f}s{tests}"
+    if report.cache is not None:
+        before = report.cache.original_duration
+        line = (
+            f"{report.name}: cached (passed in {before:.1f}s before, {report.cache.origin}){tests}"
+        )
     notes = "".join(f"\n  note: {note}" for note in report.notes)
     show_output = verbose or report.status in ("failed", "error")
     if report.status == "skipped":
@@ -103,6 +124,22 @@ def _summary_rows(report: TestReport) -> list[list[str]]:
                 install += f" ({package.install.installer})"
         if package.install.locked:
             install += " (locked)"
+        if package.status == "cached":
+            total = package.counts
+            tests = f"{total.passed}/{total.tests}" if total.tests else "-"
+            origin = package.cache.origin if package.cache else "local"
+            commands = "; ".join(command.display for command in package.commands) or "-"
+            rows.append(
+                [
+                    package.name,
+                    commands,
+                    f"cached ({origin})",
+                    "-",
+                    tests,
+                    f"{package.duration:.1f}s",
+                ]
+            )
+            continue
         if not package.commands:
             status: str = package.status
             if package.failed_dependencies:
@@ -140,15 +177,19 @@ def qa_command(
     package: PackageOption = None,
     since: SinceOption = None,
     env: EnvOption = None,
-    jobs: JobsOption = 1,
+    jobs: JobsOption = None,
     fail_fast: FailFastOption = False,
     junit_xml: JunitOption = None,
     verbose: VerboseOption = False,
+    no_cache: NoCacheOption = False,
+    cache_url: CacheUrlOption = None,
+    cache_read_only: CacheReadOnlyOption = None,
     report_dir: ReportDirOption = None,
     otel: OtelOption = None,
 ) -> None:
     """Run each package's QA commands (tests, linters, type checkers) in its environment,
-    dependencies first; exit 1 when any fails, 2 on bad configuration."""
+    dependencies first; exit 1 when any fails, 2 on bad configuration. A package whose
+    inputs are unchanged since it passed is not run again: it is reported as cached."""
     from poetflow.cli.reporting import finish_command, run_command
     from poetflow.pipeline.runner import RunOptions
     from poetflow.pipeline.stages.test import TestStage
@@ -164,11 +205,15 @@ def qa_command(
         if options.json:
             print_json({"status": "passed", "exit_code": 0, "packages": []})
         return
+    jobs = jobs or os.cpu_count() or 1
     test_options = TestOptions(
         env=env,  # type: ignore[arg-type]  # checked against _ENVS above
         jobs=jobs,
         fail_fast=fail_fast,
         junit_xml=junit_xml.resolve() if junit_xml else None,
+        cache=cache_settings(
+            workspace, no_cache=no_cache, url=cache_url, read_only=cache_read_only
+        ),
     )
 
     def on_event(event: TestEvent) -> None:
@@ -196,8 +241,9 @@ def qa_command(
     if options.json:
         print_json(report.to_dict())
     else:
+        cached = f", {report.cached} cached" if report.cached else ""
         print_table(
-            f"poetflow test: {report.status} in {report.duration:.1f}s",
+            f"poetflow test: {report.status} in {report.duration:.1f}s{cached}",
             ["package", "command", "result", "install", "tests passed", "duration"],
             _summary_rows(report),
         )
