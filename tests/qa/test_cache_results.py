@@ -193,3 +193,21 @@ def test_bad_cache_config_exits_2_naming_the_key(
     assert result.exit_code == 2
     assert expected in result.stderr
     assert not (root / ".poetflow").exists()
+
+
+def test_shared_paths_are_inputs_of_every_package(
+    make_workspace: Callable[..., Path], run_cli: Run
+) -> None:
+    root = make_workspace({"one": ([], PASSING, None), "two": ([], PASSING, None)})
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'packages = ["packages/*"]', 'packages = ["packages/*"]\nshared-paths = ["common"]'
+        )
+    )
+    (root / "common").mkdir()
+    (root / "common" / "settings.cfg").write_text("level = 1\n")
+    assert run_cli("test", cwd=root).exit_code == 0
+    assert set(_statuses(run_cli("test", "--json", cwd=root)).values()) == {"cached"}
+    (root / "common" / "settings.cfg").write_text("level = 2\n")
+    assert set(_statuses(run_cli("test", "--json", cwd=root)).values()) == {"passed"}

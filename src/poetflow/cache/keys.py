@@ -5,8 +5,10 @@ everything in its folder but what git ignores, build output and tool folders), h
 content, path and executable bit; its lock is one of them. A test's key holds those of the
 package and of every member it depends on (runtime and development, transitively), the
 commands and their variables, the hooks around them, the environment kind and installer,
-and the interpreter (version, implementation, platform). Every part is length-prefixed so
-no two different sets of inputs can run together into the same bytes.
+and the interpreter (version, implementation, platform); so do the workspace's
+``shared-paths`` (files outside every package that count for all of them). Every part
+is length-prefixed so no two different sets of inputs can run together into the same
+bytes.
 """
 
 from __future__ import annotations
@@ -51,7 +53,28 @@ class KeyBuilder:
         self.workspace = workspace
         self._sources = SourceTree(workspace.root)
         self._members: dict[tuple[str, frozenset[str]], str] = {}
+        self._shared: str | None = None
         self._lock = threading.Lock()
+
+    def shared_digest(self) -> str:
+        """The content of ``[tool.poetflow] shared-paths``, files and folders alike."""
+        with self._lock:
+            if self._shared is not None:
+                return self._shared
+        parts: list[bytes | str] = []
+        root = self.workspace.root
+        for relative in sorted(self.workspace.config.shared_paths):
+            path = root / relative
+            files = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
+            parts.append(relative)
+            for file in files:
+                if not file.is_file() or "__pycache__" in file.parts:
+                    continue
+                parts += [file.relative_to(root).as_posix(), _file_sha256(file)]
+        digest = digest_parts(parts)
+        with self._lock:
+            self._shared = digest
+        return digest
 
     def member_digest(self, package: Package, *, skip: Iterable[str] = ()) -> str:
         """The content of ``package``'s files; ``skip`` names files (relative to the

@@ -99,6 +99,7 @@ class TestResultCache:
         hooks = self.workspace.config.hooks
         for when in ("pre-test", "post-test"):
             parts += [repr(hooks.get(when, ())), repr(package.config.hooks.get(when, ()))]
+        parts.append(self._keys.shared_digest())
         parts.append(self._keys.member_digest(package, skip=skip))
         for member in self._keys.closure(package):
             parts += [member.name, self._keys.member_digest(member)]
