@@ -99,6 +99,11 @@ class KeyBuilder:
             self._members[cache_key] = digest
         return digest
 
+    def forget(self) -> None:
+        """Hash every member's files again next time: a task changed some (a new lock)."""
+        with self._lock:
+            self._members.clear()
+
     def closure(self, package: Package) -> list[Package]:
         """Every member ``package`` depends on, directly or not, in any kind of edge."""
         from poetflow.graph import ALL_EDGES

@@ -163,10 +163,20 @@ class TestResultCache:
             junit=junit,
         )
 
-    def record(self, key: str, report: PackageReport) -> None:
-        """Store a passing result (never a failure: it must run again next time)."""
+    def record(
+        self, key: str, package: Package, kind: EnvironmentKind, report: PackageReport
+    ) -> None:
+        """Store a passing result (never a failure: it must run again next time).
+
+        A run that created the package's poetry.lock ran with inputs the key computed
+        before it did not have: the result is stored under the key of the files as they
+        are now, which is what the next run computes.
+        """
         if report.status != "passed":
             return
+        if report.install.locked:
+            self._keys.forget()
+            key = self.key(package, kind)
         outputs: dict[str, bytes] = {}
         commands = []
         for index, command in enumerate(report.commands):

@@ -259,8 +259,8 @@ def _qa_with_hooks(context: _Context, hooks: StageHooks, package: Package) -> Pa
     passed. The cache never fails a package: when it breaks, the tests just run."""
     results = context.results
     key = None
+    kind = context.options.env or package.config.test.env
     if results is not None:
-        kind = context.options.env or package.config.test.env
         try:
             key = results.key(package, kind)
             context.fresh_results_dir(package)
@@ -274,7 +274,7 @@ def _qa_with_hooks(context: _Context, hooks: StageHooks, package: Package) -> Pa
     report = _qa_between_hooks(context, hooks, package)
     if results is not None and key is not None:
         try:
-            results.record(key, report)
+            results.record(key, package, kind, report)
         except Exception:
             logger.warning("storing the result of %s in the task cache failed", package.name)
             logger.debug("cache store crashed", exc_info=True)
