@@ -174,6 +174,12 @@ def test_uv_env_holds_what_poetry_install_sync_installs(run_cli: Run, tmp_path: 
     assert again.exit_code == 0, again.stdout
     assert json.loads(again.stdout)["packages"][0]["install"]["action"] == "skipped"
 
+    # An install killed midway leaves no stamp: the next run makes the env again.
+    (root / ".poetflow" / "venvs" / "app" / ".poetflow-env.json").unlink()
+    redone = run_cli("test", "-p", "app", "--no-cache", "--json", cwd=root)
+    assert json.loads(redone.stdout)["packages"][0]["install"]["action"] == "installed"
+    assert _distributions(root / ".poetflow" / "venvs" / "app" / "bin" / "python") == ours
+
     # A pyproject that moved on without its lock: exit 2, the file and the fix named.
     pyproject = app / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('pytest = ">=7"', 'pytest = ">=8"'))

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from poetflow.files import atomic_write_text, private_directory
 from poetflow.poetry_cli import PoetryCli
@@ -169,7 +169,7 @@ def _this_python() -> str:
     return ".".join(map(str, sys.version_info[:3]))
 
 
-def _load_toml(path: Path) -> dict[str, object]:
+def _load_toml(path: Path) -> dict[str, Any]:
     from poetflow.tomlfile import read_toml
 
     return dict(read_toml(path))
@@ -337,10 +337,8 @@ class PoetryEnvironment:
                 notes=["run PoetFlow with a Python the package supports, or use --env current"],
             )
         pyproject = _load_toml(package.pyproject)
-        poetry_table = pyproject.get("tool", {})
-        package_mode = True
-        if isinstance(poetry_table, Mapping):
-            package_mode = bool(poetry_table.get("poetry", {}).get("package-mode", True))
+        # package-mode = false: a project only for its dependencies, nothing to install.
+        package_mode = bool(pyproject.get("tool", {}).get("poetry", {}).get("package-mode", True))
         plan = plan_lock_install(
             lock,
             package.path,
