@@ -12,10 +12,12 @@ packages = ["packages/*"]
 """
 
 
-def _pyproject(name: str, deps: list[str], style: str) -> str:
+def _pyproject(name: str, deps: list[str], style: str, external: tuple[str, ...] = ()) -> str:
     module = name.replace("-", "_")
     if style == "pep621":
-        requirements = ", ".join(f'"{dep}>=0.1"' for dep in deps)
+        requirements = ", ".join(
+            [*(f'"{dep}>=0.1"' for dep in deps), *(f'"{e}"' for e in external)]
+        )
         paths = "".join(f'{dep} = {{ path = "../{dep}", develop = true }}\n' for dep in deps)
         return f"""[project]
 name = "{name}"
@@ -37,6 +39,7 @@ requires = ["poetry-core>=2.0"]
 build-backend = "poetry.core.masonry.api"
 """
     paths = "".join(f'{dep} = {{ path = "../{dep}", develop = true }}\n' for dep in deps)
+    paths += "".join(_poetry_requirement(requirement) for requirement in external)
     return f"""[tool.poetry]
 name = "{name}"
 version = "0.1.0"
@@ -105,16 +108,32 @@ def summary_{number}(records: list[Record{number}]) -> dict[str, int]:
 '''
 
 
+def _poetry_requirement(requirement: str) -> str:
+    """``name>=1`` as a [tool.poetry.dependencies] line."""
+    from packaging.requirements import Requirement
+
+    parsed = Requirement(requirement)
+    return f'{parsed.name} = "{parsed.specifier or "*"}"\n'
+
+
 def generate_monorepo(
-    root: Path, count: int, *, fan_in: int = 3, width: int = 1, modules: int = 0
+    root: Path,
+    count: int,
+    *,
+    fan_in: int = 3,
+    width: int = 1,
+    modules: int = 0,
+    dependencies: tuple[str, ...] = (),
+    spread: int = 1,
 ) -> list[str]:
     """Write ``count`` packages under ``root/packages``, alternating metadata styles.
 
     With ``width`` 1 package i depends on up to ``fan_in`` earlier ones (a chain: nothing
     can build side by side); otherwise packages come in layers of ``width`` and each
     depends on up to ``fan_in`` packages of the layer before. ``modules`` adds that many
-    modules of ordinary code to each package (0: only ``__init__.py``). Returns the names
-    in order.
+    modules of ordinary code to each package (0: only ``__init__.py``). Each package also
+    depends on ``spread`` of the third-party ``dependencies`` (PEP 508 requirements, taken
+    in turn). Returns the names in order.
     """
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(_ROOT_PYPROJECT, encoding="utf-8")
@@ -138,7 +157,11 @@ def generate_monorepo(
             encoding="utf-8",
         )
         style = "pep621" if i % 2 == 0 else "poetry"
-        (directory / "pyproject.toml").write_text(_pyproject(name, deps, style), encoding="utf-8")
+        external = tuple(
+            dependencies[(i + k) % len(dependencies)] for k in range(spread) if dependencies
+        )
+        text = _pyproject(name, deps, style, tuple(dict.fromkeys(external)))
+        (directory / "pyproject.toml").write_text(text, encoding="utf-8")
     return names
 
 

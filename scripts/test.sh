@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+# Debian's nginx for the remote task cache tests (a WebDAV server speaking Bazel's protocol).
+scripts/cache-setup.sh
 if [ -x scripts/container-setup.sh ]; then
     # Podman, runc and the stand-in base image for the container tests (needs root).
     scripts/container-setup.sh

@@ -25,6 +25,7 @@ __all__ = [
     "register_environment_secrets",
     "register_secret",
     "registered_secrets",
+    "secret_from_environment",
 ]
 
 # Variables PoetFlow reads a secret from, by name (each also as NAME_FILE: a file holding it).
@@ -165,3 +166,15 @@ def register_environment_secrets(env: Mapping[str, str]) -> list[str]:
                 register_secret(secret)
                 found.append(secret)
     return found
+
+
+def secret_from_environment(env: Mapping[str, str], name: str) -> str | None:
+    """The value of ``name``, else what the file ``name_FILE`` names holds (None when
+    neither is set or the file cannot be read); registered for masking either way."""
+    value = env.get(name) or None
+    file_name = env.get(f"{name}_FILE")
+    if value is None and file_name:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            value = Path(file_name).read_text(encoding="utf-8").strip() or None
+    register_secret(value)
+    return value

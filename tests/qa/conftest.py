@@ -112,3 +112,53 @@ def make_workspace(tmp_path: Path) -> WorkspaceFactory:
         return init_repo(root)
 
     return make
+
+
+def _poetry_lock(project: Path, cache: Path) -> None:
+    import os
+    import subprocess
+
+    env = {
+        **os.environ,
+        "POETRY_CACHE_DIR": str(cache),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    env.pop("VIRTUAL_ENV", None)
+    subprocess.run(
+        [sys.executable, "-m", "poetry", "lock", "--no-interaction"],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def locked_monorepo(tmp_path_factory: pytest.TempPathFactory, poetry_cache: Path) -> Path:
+    """A git repository of three generated packages (a chain of path dependencies, both
+    metadata styles, pytest and a third-party runtime dependency) with committed locks,
+    made once per session: tests clone it, as CI checks a repository out."""
+    from monorepo_gen import generate_monorepo
+
+    root = tmp_path_factory.mktemp("locked") / "origin"
+    generate_monorepo(root, 3, dependencies=("iniconfig>=2",))
+    add_package_source(root, PYPI_SIMPLE)
+    for project in sorted((root / "packages").iterdir()):
+        _poetry_lock(project, poetry_cache)
+    return init_repo(root)
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Callable[[Path, str], Path]:
+    """``clone(origin, name)``: a fresh clone, nothing but the committed files."""
+    import subprocess
+
+    def make(origin: Path, name: str) -> Path:
+        target = tmp_path / name
+        subprocess.run(
+            ["git", "clone", "-q", str(origin), str(target)], check=True, capture_output=True
+        )
+        return target
+
+    return make

@@ -40,7 +40,7 @@ def test_demo_in_poetry_envs_installs_once_reports_failures_and_stale_locks(
 
     plan = run_cli("test", "--dry-run", cwd=indexed_demo)
     assert plan.exit_code == 0
-    assert plan.stdout.count("poetry lock + poetry install") == 4
+    assert plan.stdout.count("poetry lock + uv install") == 4
     assert not (indexed_demo / "packages" / "core" / "poetry.lock").exists()
 
     first = run_cli(
@@ -55,16 +55,22 @@ def test_demo_in_poetry_envs_installs_once_reports_failures_and_stale_locks(
         assert install["action"] == "installed", name
         assert install["locked"] is True
         assert any("poetry.lock was missing" in note for note in package["notes"])  # type: ignore[attr-defined]
+        assert install["installer"] == "uv"
     for folder in ("core", "http", "storage", "app"):
         assert (indexed_demo / "packages" / folder / "poetry.lock").is_file()
-        assert (indexed_demo / "packages" / folder / ".venv").is_dir()
+    for name in packages:
+        assert (indexed_demo / ".poetflow" / "venvs" / name / "bin" / "python").is_file()
     assert _junit_counts(junit) == (7, 0, 0)
 
-    second = run_cli("test", "--all", "--jobs", "2", "--json", cwd=indexed_demo)
+    # Unchanged: every result comes from the task cache, nothing is prepared or run.
+    cached = run_cli("test", "--all", "--json", cwd=indexed_demo)
+    assert {p["status"] for p in json.loads(cached.stdout)["packages"]} == {"cached"}
+    # Without the cache the environments are reused as they are.
+    second = run_cli("test", "--all", "--jobs", "2", "--no-cache", "--json", cwd=indexed_demo)
     assert second.exit_code == 0, second.stderr
     payload = json.loads(second.stdout)
     assert {p["install"]["action"] for p in payload["packages"]} == {"skipped"}
-    assert payload["install_seconds"] < 0.5
+    assert payload["install_seconds"] < 2
 
     # A planted failure: exit 1, that package's output in full, the rest still reported.
     test_file = indexed_demo / "packages" / "storage" / "tests" / "test_ledger.py"
@@ -129,14 +135,14 @@ def test_shared_env_holds_every_member_editable_and_is_reused(
     assert first.exit_code == 0, first.stdout + first.stderr
     actions = [p["install"]["action"] for p in json.loads(first.stdout)["packages"]]
     assert sorted(actions) == ["installed", "skipped", "skipped", "skipped"]
-    venv = demo_repo / ".poetflow" / "venvs" / "shared"
+    venv = demo_repo / ".poetflow" / "venvs" / "_shared"
     assert (venv / "bin" / "pytest").is_file()
     # Editable: a change in core's source is seen by app's tests without reinstalling.
     init = demo_repo / "packages" / "core" / "src" / "acme_core" / "__init__.py"
     init.write_text(
         init.read_text(encoding="utf-8") + "\nraise RuntimeError('EDITED')\n", encoding="utf-8"
     )
-    second = run_cli("test", "--env", "shared", "--json", cwd=demo_repo)
+    second = run_cli("test", "--env", "shared", "--no-cache", "--json", cwd=demo_repo)
     assert second.exit_code == 1
     packages = json.loads(second.stdout)["packages"]
     assert {p["install"]["action"] for p in packages} == {"skipped"}
@@ -172,3 +178,66 @@ def test_too_old_poetry_stops_poetflow_test_with_exit_2(
     assert "Poetry 1.8.3" in result.stderr
     assert "too old" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _conflicting_pair(root: Path) -> Path:
+    """Two packages whose test groups ask for pytest 7 and pytest 8."""
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[tool.poetflow]\npackages = ["packages/*"]\n\n[tool.poetflow.test]\nenv = "shared"\n'
+    )
+    for name, pytest_range in (("old-tests", "^7.4"), ("new-tests", "^8.3")):
+        folder = root / "packages" / name
+        module = folder / "src" / name.replace("-", "_")
+        module.mkdir(parents=True)
+        (module / "__init__.py").write_text("")
+        (folder / "tests").mkdir()
+        (folder / "tests" / "test_it.py").write_text("def test_it():\n    assert True\n")
+        (folder / "pyproject.toml").write_text(
+            f'[tool.poetry]\nname = "{name}"\nversion = "0.1.0"\ndescription = ""\n'
+            f'authors = []\npackages = [{{ include = "{module.name}", from = "src" }}]\n\n'
+            '[tool.poetry.dependencies]\npython = ">=3.10"\n\n'
+            f'[tool.poetry.group.test.dependencies]\npytest = "{pytest_range}"\n\n'
+            '[build-system]\nrequires = ["poetry-core>=1.0.0"]\n'
+            'build-backend = "poetry.core.masonry.api"\n'
+        )
+    return init_repo(root)
+
+
+def test_shared_env_names_the_packages_whose_requirements_conflict(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    root = _conflicting_pair(tmp_path / "conflict")
+    result = run_cli("test", "--json", cwd=root)
+    assert result.exit_code == 2
+    packages = _packages(result)
+    error = str(packages["old-tests"]["error"])
+    assert "old-tests (group test) requires pytest (>=7.4,<8.0)" in error
+    assert "new-tests (group test) requires pytest (>=8.3,<9.0)" in error
+    # Nothing was installed, and no table says it was.
+    assert {p["install"]["action"] for p in packages.values()} == {"none"}  # type: ignore[index]
+    table = run_cli("test", cwd=root)
+    assert "installed" not in table.stdout
+    assert "cannot hold these packages together" in table.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("poetry_settings")
+def test_shared_env_holds_only_the_selected_packages_and_their_needs(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    root = _conflicting_pair(tmp_path / "conflict")
+    result = run_cli("test", "-p", "new-tests", "--json", cwd=root)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    venv = root / ".poetflow" / "venvs" / "_shared"
+    listing = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import pytest, sys; print(pytest.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert listing.stdout.startswith("8.")
+    probe = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import old_tests"], check=False, capture_output=True
+    )
+    assert probe.returncode != 0  # the package that was not selected is not in the env

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from poetflow import __version__
 from poetflow.build.backends import backend_kind
+from poetflow.build.caching import BuildCache
 from poetflow.build.fingerprint import (
     StoredBuild,
     artifacts_intact,
@@ -66,6 +67,7 @@ class _Context:
     settings: tuple[str, ...]
     hooks: StageHooks
     workers: BuildWorkers
+    cache: BuildCache | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ def build_packages(
         settings=_settings(epoch),
         hooks=hooks,
         workers=BuildWorkers(workspace, jobs),
+        cache=None if options.dry_run else BuildCache.open(workspace.root, options.cache),
     )
     if not options.dry_run and _known_builds(context, order) >= _POOL_MIN_BUILDS:
         context.workers.start()
@@ -131,6 +134,8 @@ def build_packages(
         )
     finally:
         context.workers.close()
+        if context.cache is not None:
+            context.cache.close()
     report = BuildReport(
         packages=tuple(results[name] for name in order),
         duration=time.monotonic() - started,
@@ -210,11 +215,11 @@ def _build_one(context: _Context, package: Package) -> PackageBuild:
                 backend=plan.backend,
             )
         else:
-            artifacts = _run_build(context, package, plan)
+            artifacts, cached = _build_or_restore(context, package, plan)
             result = PackageBuild(
                 package.name,
                 version,
-                "built",
+                "cached" if cached else "built",
                 artifacts,
                 time.monotonic() - started,
                 reason=plan.reason or "",
@@ -286,6 +291,43 @@ def _plan(context: _Context, package: Package) -> _Plan:
     else:
         reason = None
     return _Plan(files, fingerprint, stored, reason, backend)
+
+
+def _build_or_restore(
+    context: _Context, package: Package, plan: _Plan
+) -> tuple[tuple[Artifact, ...], bool]:
+    """The task cache's artifacts for these inputs when it has them (True), else a build
+    whose artifacts are then stored; ``--force`` always builds. A cache that breaks
+    costs a build, never a failure."""
+    cache = context.cache
+    if cache is None:
+        return _run_build(context, package, plan), False
+    epoch = context.epoch
+    if epoch is None:
+        epoch = context.commit_times.get(package.relpath)
+    key = cache.key(package, plan.fingerprint, epoch)
+    dist = package.path / "dist"
+    restored = None
+    if not context.options.force:
+        try:
+            if not dist.is_dir():
+                dist.mkdir(parents=True)
+                (dist / ".gitignore").write_text(_DIST_GITIGNORE, encoding="utf-8")
+            _remove_stale(dist, package, plan.stored)
+            restored = cache.restore(package, key, dist)
+        except Exception:
+            logger.warning("task cache lookup for %s failed; building it", package.name)
+            logger.debug("cache lookup crashed", exc_info=True)
+    if restored is not None:
+        cache.save(dist, plan.fingerprint, package.version or "", restored)
+        return restored, True
+    artifacts = _run_build(context, package, plan)
+    try:
+        cache.record(key, artifacts)
+    except Exception:
+        logger.warning("storing the artifacts of %s in the task cache failed", package.name)
+        logger.debug("cache store crashed", exc_info=True)
+    return artifacts, False
 
 
 def _run_build(context: _Context, package: Package, plan: _Plan) -> tuple[Artifact, ...]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from poetflow.cache.settings import CacheSettings
 
 __all__ = [
     "Artifact",
@@ -18,7 +21,8 @@ __all__ = [
 ]
 
 ArtifactKind = Literal["sdist", "wheel"]
-BuildStatus = Literal["built", "up to date", "failed", "blocked", "would build"]
+# cached: not built here, the artifacts came from the task cache (another job built them).
+BuildStatus = Literal["built", "cached", "up to date", "failed", "blocked", "would build"]
 BuilderKind = Literal["core", "poetry"]
 
 
@@ -30,6 +34,7 @@ class BuildOptions:
     the ``poetry build`` command line (``poetry``) for poetry-core packages; packages with
     another build backend always go through their PEP 517 backend. ``source_date_epoch``
     overrides both the ``SOURCE_DATE_EPOCH`` variable and the last-commit default.
+    ``cache`` (None: none) is asked for the artifacts before a package is built.
     """
 
     jobs: int | None = None
@@ -38,6 +43,7 @@ class BuildOptions:
     builder: BuilderKind = "core"
     source_date_epoch: int | None = None
     timeout: float = 900.0
+    cache: CacheSettings | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from poetflow.cli.cache_options import (
+    CacheReadOnlyOption,
+    CacheUrlOption,
+    NoCacheOption,
+    cache_settings,
+)
 from poetflow.cli.options import (
     AllOption,
     OtelOption,
@@ -46,6 +52,8 @@ Examples:
   poetflow build -p acme-app --force --builder poetry
 
   poetflow build --dry-run
+
+  poetflow build --cache-url https://cache.example.com/poetflow
 """
 
 _BUILDERS = ("core", "poetry")
@@ -194,6 +202,9 @@ def build(
     jobs: JobsOption = None,
     force: ForceOption = False,
     builder: BuilderOption = "core",
+    no_cache: NoCacheOption = False,
+    cache_url: CacheUrlOption = None,
+    cache_read_only: CacheReadOnlyOption = None,
     report_dir: ReportDirOption = None,
     otel: OtelOption = None,
 ) -> None:
@@ -217,6 +228,9 @@ def build(
         force=force,
         dry_run=options.dry_run,
         builder="poetry" if builder == "poetry" else "core",
+        cache=cache_settings(
+            workspace, no_cache=no_cache, url=cache_url, read_only=cache_read_only
+        ),
     )
     show_progress = not options.json and sys.stderr.isatty()
     run_options = RunOptions(
@@ -240,11 +254,13 @@ def build(
         print_json(report_json(workspace, report))
     else:
         built = sum(1 for p in report.packages if p.status == "built")
+        cached = sum(1 for p in report.packages if p.status == "cached")
         title = (
             f"poetflow build --dry-run: {len(report.packages)} packages"
             if report.dry_run
             else f"poetflow build: {built} built, "
-            f"{sum(1 for p in report.packages if p.status == 'up to date')} up to date "
+            + (f"{cached} from the cache, " if cached else "")
+            + f"{sum(1 for p in report.packages if p.status == 'up to date')} up to date "
             f"in {report.duration:.2f}s"
         )
         columns = ["package", "version", "artifacts", "size", "time", "status"]

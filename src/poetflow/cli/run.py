@@ -6,6 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from poetflow.cli.cache_options import (
+    CacheReadOnlyOption,
+    CacheUrlOption,
+    NoCacheOption,
+    cache_settings,
+)
 from poetflow.cli.options import (
     AllOption,
     OtelOption,
@@ -109,6 +115,9 @@ def run(
             "allow-dirty.",
         ),
     ] = False,
+    no_cache: NoCacheOption = False,
+    cache_url: CacheUrlOption = None,
+    cache_read_only: CacheReadOnlyOption = None,
     otel: OtelOption = None,
 ) -> None:
     """Run the release pipeline: test, version, changelog, build, sign, commit/tag, publish.
@@ -151,6 +160,9 @@ def run(
         report_dir=directory,
         telemetry_endpoint=otel,
         allow_dirty=allow_dirty,
+        cache=cache_settings(
+            workspace, no_cache=no_cache, url=cache_url, read_only=cache_read_only
+        ),
     )
     outcome = run_pipeline(
         workspace, make_selection(all_, package, since), run_options, on_stage=progress

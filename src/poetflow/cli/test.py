@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from poetflow.cli.cache_options import (
+    CacheReadOnlyOption,
+    CacheUrlOption,
+    NoCacheOption,
+    cache_settings,
+)
 from poetflow.cli.options import (
     AllOption,
     OtelOption,
@@ -41,6 +48,8 @@ Examples:
   poetflow test --since origin/main --jobs 2 --junit-xml reports/junit.xml
 
   poetflow test -p acme-core --env current -v
+
+  poetflow test --cache-url https://cache.example.com/poetflow --cache-read-only
 """
 
 EnvOption = Annotated[
@@ -54,8 +63,15 @@ EnvOption = Annotated[
     ),
 ]
 JobsOption = Annotated[
-    int,
-    typer.Option("--jobs", "-j", envvar="POETFLOW_JOBS", min=1, help="Packages tested at once."),
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--jobs",
+        "-j",
+        envvar="POETFLOW_JOBS",
+        min=1,
+        help="Packages tested at once. Default: the number of CPUs.",
+        show_default=False,
+    ),
 ]
 FailFastOption = Annotated[
     bool, typer.Option("--fail-fast", help="Start no new package after the first failure.")
@@ -81,6 +97,11 @@ def _show_package(report: PackageReport, verbose: bool) -> None:
     counts = report.counts
     tests = f", {counts.tests} tests" if counts.tests else ""
     line = f"{report.name}: {report.status} in {report.duration:.1f}s{tests}"
+    if report.cache is not None:
+        before = report.cache.original_duration
+        line = (
+            f"{report.name}: cached (passed in {before:.1f}s before, {report.cache.origin}){tests}"
+        )
     notes = "".join(f"\n  note: {note}" for note in report.notes)
     show_output = verbose or report.status in ("failed", "error")
     if report.status == "skipped":
@@ -96,10 +117,28 @@ def _summary_rows(report: TestReport) -> list[list[str]]:
     rows = []
     for package in report.packages:
         install: str = package.install.action
-        if package.install.action == "installed":
-            install = f"installed {package.install.duration:.1f}s"
+        if package.install.action in ("installed", "failed"):
+            install = f"{package.install.action} {package.install.duration:.1f}s"
+            if package.install.installer:
+                install += f" ({package.install.installer})"
         if package.install.locked:
             install += " (locked)"
+        if package.status == "cached":
+            total = package.counts
+            tests = f"{total.passed}/{total.tests}" if total.tests else "-"
+            origin = package.cache.origin if package.cache else "local"
+            commands = "; ".join(command.display for command in package.commands) or "-"
+            rows.append(
+                [
+                    package.name,
+                    commands,
+                    f"cached ({origin})",
+                    "-",
+                    tests,
+                    f"{package.duration:.1f}s",
+                ]
+            )
+            continue
         if not package.commands:
             status: str = package.status
             if package.failed_dependencies:
@@ -137,15 +176,19 @@ def qa_command(
     package: PackageOption = None,
     since: SinceOption = None,
     env: EnvOption = None,
-    jobs: JobsOption = 1,
+    jobs: JobsOption = None,
     fail_fast: FailFastOption = False,
     junit_xml: JunitOption = None,
     verbose: VerboseOption = False,
+    no_cache: NoCacheOption = False,
+    cache_url: CacheUrlOption = None,
+    cache_read_only: CacheReadOnlyOption = None,
     report_dir: ReportDirOption = None,
     otel: OtelOption = None,
 ) -> None:
     """Run each package's QA commands (tests, linters, type checkers) in its environment,
-    dependencies first; exit 1 when any fails, 2 on bad configuration."""
+    dependencies first; exit 1 when any fails, 2 on bad configuration. A package whose
+    inputs are unchanged since it passed is not run again: it is reported as cached."""
     from poetflow.cli.reporting import run_one_stage
     from poetflow.pipeline.runner import RunOptions
     from poetflow.pipeline.stages.test import TestStage
@@ -161,11 +204,15 @@ def qa_command(
         if options.json:
             print_json({"status": "passed", "exit_code": 0, "packages": []})
         return
+    jobs = jobs or os.cpu_count() or 1
     test_options = TestOptions(
         env=env,  # type: ignore[arg-type]  # checked against _ENVS above
         jobs=jobs,
         fail_fast=fail_fast,
         junit_xml=junit_xml.resolve() if junit_xml else None,
+        cache=cache_settings(
+            workspace, no_cache=no_cache, url=cache_url, read_only=cache_read_only
+        ),
     )
 
     def on_event(event: TestEvent) -> None:
@@ -198,8 +245,9 @@ def qa_command(
     if options.json:
         print_json(report.to_dict())
     else:
+        cached = f", {report.cached} cached" if report.cached else ""
         print_table(
-            f"poetflow test: {report.status} in {report.duration:.1f}s",
+            f"poetflow test: {report.status} in {report.duration:.1f}s{cached}",
             ["package", "command", "result", "install", "tests passed", "duration"],
             _summary_rows(report),
         )

@@ -20,6 +20,7 @@ from poetflow.errors import PoetFlowError
 from poetflow.workspace import Package, Workspace
 
 if TYPE_CHECKING:
+    from poetflow.cache.settings import CacheSettings
     from poetflow.report import TestCounts
     from poetflow.telemetry import Telemetry
     from poetflow.versioning.plan import VersionPlan
@@ -111,6 +112,8 @@ class RunOptions:
     report_dir: Path | None = None
     telemetry_endpoint: str | None = None
     allow_dirty: bool = False
+    # The task cache for tests and builds (None: off), CLI options over the config.
+    cache: CacheSettings | None = None
 
 
 @dataclass

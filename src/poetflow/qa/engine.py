@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from poetflow.hooks.running import HookFailedError
 from poetflow.hooks.stage import StageHooks
@@ -30,6 +31,10 @@ from poetflow.qa.settings import EnvironmentKind, TestSettings
 from poetflow.scheduler import Scheduler, failed_dependencies
 from poetflow.workspace import Package, Workspace
 
+if TYPE_CHECKING:
+    from poetflow.cache.settings import CacheSettings
+    from poetflow.qa.caching import TestResultCache
+
 __all__ = [
     "PlannedPackage",
     "TestEvent",
@@ -39,13 +44,16 @@ __all__ = [
     "run_tests",
 ]
 
+logger = logging.getLogger(__name__)
+
 # pytest's "no tests collected": a package without tests is not a failing package.
 _PYTEST_NO_TESTS = 5
 
 
 @dataclass(frozen=True)
 class TestOptions:
-    """How to run: ``env`` overrides every package's configured environment."""
+    """How to run: ``env`` overrides every package's configured environment; ``cache``
+    (None: no cache) finds the results of unchanged packages instead of running them."""
 
     __test__ = False
 
@@ -53,6 +61,7 @@ class TestOptions:
     jobs: int = 1
     fail_fast: bool = False
     junit_xml: Path | None = None
+    cache: CacheSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -70,14 +79,45 @@ class TestEvent:
 class _Context:
     """What every package's run shares: the environments (made lazily) and paths."""
 
-    def __init__(self, workspace: Workspace, options: TestOptions) -> None:
+    def __init__(
+        self, workspace: Workspace, options: TestOptions, packages: Sequence[Package]
+    ) -> None:
+        from poetflow.qa.editables import EditableWheels
+        from poetflow.uv import UvCli
+
         self.workspace = workspace
         self.options = options
+        self.packages = tuple(packages)
         self.poetry = PoetryCli()
+        self.uv = UvCli()
+        self.editables = EditableWheels(
+            state_dir(workspace.root, create=False) / "cache" / "editables"
+        )
         self.results_dir = state_dir(workspace.root, create=False) / "test-results"
+        self.results: TestResultCache | None = None
         self._environments: dict[str, TestEnvironment] = {}
         # Workers ask concurrently; two SharedEnvironment objects would build twice.
         self._lock = threading.Lock()
+
+    def open_cache(self) -> None:
+        from poetflow.cache.task import open_cache
+        from poetflow.qa.caching import TestResultCache
+
+        settings = self.options.cache
+        cache = open_cache(self.workspace.root, settings)
+        if cache is not None and settings is not None:
+            self.results = TestResultCache(self.workspace, cache, settings, self.packages)
+
+    def close(self) -> None:
+        if self.results is not None:
+            self.results.cache.close()
+
+    def fresh_results_dir(self, package: Package) -> None:
+        """The folder for PoetFlow's JUnit files, without this package's old ones."""
+        state_dir(self.workspace.root)
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.results_dir.glob(f"{package.name}-*.xml"):
+            stale.unlink(missing_ok=True)
 
     def environment(self, kind: EnvironmentKind) -> TestEnvironment:
         with self._lock:
@@ -86,9 +126,13 @@ class _Context:
     def _environment(self, kind: EnvironmentKind) -> TestEnvironment:
         if kind not in self._environments:
             if kind == "poetry":
-                self._environments[kind] = PoetryEnvironment(self.workspace, self.poetry)
+                self._environments[kind] = PoetryEnvironment(
+                    self.workspace, self.poetry, self.uv, self.editables
+                )
             elif kind == "shared":
-                self._environments[kind] = SharedEnvironment(self.workspace)
+                self._environments[kind] = SharedEnvironment(
+                    self.workspace, self.uv, self.editables, self.packages
+                )
             else:
                 self._environments[kind] = CurrentEnvironment()
         return self._environments[kind]
@@ -177,10 +221,7 @@ def run_package_qa(context: _Context, package: Package) -> PackageReport:
             error=failure.message,
         )
     notes = list(prepared.notes)
-    state_dir(context.workspace.root)
-    context.results_dir.mkdir(parents=True, exist_ok=True)
-    for stale in context.results_dir.glob(f"{package.name}-*.xml"):
-        stale.unlink(missing_ok=True)
+    context.fresh_results_dir(package)
     commands: list[CommandResult] = []
     for index, argv in enumerate(settings.commands):
         result = _run_command(package, argv, index, prepared, settings, context.results_dir, kind)
@@ -213,7 +254,34 @@ def run_package_qa(context: _Context, package: Package) -> PackageReport:
 
 
 def _qa_with_hooks(context: _Context, hooks: StageHooks, package: Package) -> PackageReport:
-    """run_package_qa between the package's pre-/post-test hooks; a failing hook fails it."""
+    """The cached result of the package when its inputs are unchanged; else run_package_qa
+    between the package's pre-/post-test hooks (a failing hook fails it), stored when it
+    passed. The cache never fails a package: when it breaks, the tests just run."""
+    results = context.results
+    key = None
+    kind = context.options.env or package.config.test.env
+    if results is not None:
+        try:
+            key = results.key(package, kind)
+            context.fresh_results_dir(package)
+            cached = results.replay(package, kind, key, context.results_dir)
+        except Exception:
+            logger.warning("task cache lookup for %s failed; testing it", package.name)
+            logger.debug("cache lookup crashed", exc_info=True)
+            key = cached = None
+        if cached is not None:
+            return cached
+    report = _qa_between_hooks(context, hooks, package)
+    if results is not None and key is not None:
+        try:
+            results.record(key, package, kind, report)
+        except Exception:
+            logger.warning("storing the result of %s in the task cache failed", package.name)
+            logger.debug("cache store crashed", exc_info=True)
+    return report
+
+
+def _qa_between_hooks(context: _Context, hooks: StageHooks, package: Package) -> PackageReport:
     try:
         return hooks.run(
             package,
@@ -249,7 +317,7 @@ def plan_tests(
     nothing is locked, installed, run or written."""
     import shlex
 
-    context = _Context(workspace, options)
+    context = _Context(workspace, options, packages)
     by_name = {package.name: package for package in packages}
     planned = []
     for name in workspace.graph.order(list(by_name), strict=False):
@@ -298,7 +366,7 @@ def run_tests(
     in that package with status ``error``.
     """
     started = time.monotonic()
-    context = _Context(workspace, options)
+    context = _Context(workspace, options, packages)
     hooks = StageHooks(workspace, "test", packages)  # a missing hook program: exit 2 here
     by_name = {package.name: package for package in packages}
     order = workspace.graph.order(list(by_name), strict=False)
@@ -329,13 +397,17 @@ def run_tests(
             )
             on_event(TestEvent(kind, name, report))
 
-    results = scheduler.run(
-        lambda name: _qa_with_hooks(context, hooks, by_name[name]),
-        is_failure=_is_failure,
-        skip=skip,
-        on_start=started_event,
-        on_done=done_event,
-    )
+    context.open_cache()
+    try:
+        results = scheduler.run(
+            lambda name: _qa_with_hooks(context, hooks, by_name[name]),
+            is_failure=_is_failure,
+            skip=skip,
+            on_start=started_event,
+            on_done=done_event,
+        )
+    finally:
+        context.close()
     results = _note_failed_dependencies(workspace, order, results)
     reports = tuple(results[name] for name in order)
     duration = time.monotonic() - started

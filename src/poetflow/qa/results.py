@@ -10,6 +10,7 @@ from poetflow.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from poetflow.report import TestCounts
 
 __all__ = [
+    "CacheHit",
     "CommandResult",
     "CommandStatus",
     "InstallResult",
@@ -21,7 +22,8 @@ __all__ = [
 
 CommandStatus = Literal["passed", "failed", "error"]
 # error: bad configuration (command not found, outdated lock): exit 2, not a test failure.
-PackageStatus = Literal["passed", "failed", "error", "skipped"]
+# cached: not run, because a passing result for exactly these inputs was found.
+PackageStatus = Literal["passed", "cached", "failed", "error", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -46,13 +48,25 @@ class CommandResult:
 
 @dataclass(frozen=True)
 class InstallResult:
-    """What preparing the environment did: ``installed``, ``skipped`` (inputs unchanged)
-    or ``none`` (nothing to install, e.g. the current interpreter)."""
+    """What preparing the environment did: ``installed``, ``skipped`` (inputs unchanged),
+    ``failed`` (the install did not complete) or ``none`` (nothing to install, e.g. the
+    current interpreter); ``installer`` is what installed it (``uv`` or ``poetry``)."""
 
-    action: Literal["installed", "skipped", "none"]
+    action: Literal["installed", "skipped", "failed", "none"]
     duration: float = 0.0
     locked: bool = False
     output: str = ""
+    installer: str = ""
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    """Where a ``cached`` package's result came from: its key, the local store or the
+    remote cache, and how long the run that produced it took."""
+
+    key: str
+    origin: str
+    original_duration: float
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,11 @@ class PackageReport:
     notes: tuple[str, ...] = ()
     error: str | None = None
     failed_dependencies: tuple[str, ...] = ()
+    cache: CacheHit | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("passed", "cached")
 
     @property
     def counts(self) -> TestCounts:
@@ -105,6 +124,7 @@ class PackageReport:
             "duration": round(self.duration, 3),
             "install": {
                 "action": self.install.action,
+                "installer": self.install.installer or None,
                 "duration": round(self.install.duration, 3),
                 "locked": self.install.locked,
             },
@@ -116,6 +136,13 @@ class PackageReport:
             },
             "notes": list(self.notes),
             "error": self.error,
+            "cache": None
+            if self.cache is None
+            else {
+                "key": self.cache.key,
+                "origin": self.cache.origin,
+                "original_duration": round(self.cache.original_duration, 3),
+            },
             "failed_dependencies": list(self.failed_dependencies),
             "commands": [
                 {
@@ -167,6 +194,10 @@ class TestReport:
     def install_seconds(self) -> float:
         return sum(package.install.duration for package in self.packages)
 
+    @property
+    def cached(self) -> int:
+        return sum(1 for package in self.packages if package.status == "cached")
+
     def get(self, name: str) -> PackageReport:
         return next(package for package in self.packages if package.name == name)
 
@@ -176,6 +207,7 @@ class TestReport:
             "exit_code": self.exit_code,
             "duration": round(self.duration, 3),
             "install_seconds": round(self.install_seconds, 3),
+            "cached": self.cached,
             "junit_xml": str(self.junit_xml) if self.junit_xml else None,
             "packages": [package.to_dict() for package in self.packages],
         }

@@ -9,12 +9,23 @@ from typing import Literal, cast, get_args
 
 from poetflow.tables import Table
 
-__all__ = ["DEFAULT_COMMANDS", "EnvironmentKind", "TestSettings", "parse_test"]
+__all__ = [
+    "DEFAULT_COMMANDS",
+    "EnvironmentKind",
+    "Installer",
+    "TestSettings",
+    "VenvLocation",
+    "parse_test",
+]
 
 EnvironmentKind = Literal["poetry", "shared", "current"]
+# What fills a package's own env from its lock: uv (fast, exact) or `poetry install`.
+Installer = Literal["uv", "poetry"]
+# Where that env lives: .poetflow/venvs/<name>, or where Poetry keeps the package's env.
+VenvLocation = Literal["poetflow", "poetry"]
 
 DEFAULT_COMMANDS: tuple[str, ...] = ("pytest",)
-KEYS = ("commands", "env", "env-vars", "timeout")
+KEYS = ("commands", "env", "env-vars", "timeout", "installer", "venvs")
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,8 @@ class TestSettings:
     env: EnvironmentKind = "poetry"
     env_vars: Mapping[str, str] = field(default_factory=dict)
     timeout: float | None = None
+    installer: Installer = "uv"
+    venvs: VenvLocation = "poetflow"
 
 
 def parse_test(table: Table, base: TestSettings | None = None) -> TestSettings:
@@ -62,4 +75,13 @@ def parse_test(table: Table, base: TestSettings | None = None) -> TestSettings:
             )
         env_vars.update(raw_vars)
     timeout = table.number("timeout", base.timeout)
-    return TestSettings(commands=commands, env=env, env_vars=env_vars, timeout=timeout)
+    installer = cast(Installer, table.choice("installer", get_args(Installer), base.installer))
+    venvs = cast(VenvLocation, table.choice("venvs", get_args(VenvLocation), base.venvs))
+    return TestSettings(
+        commands=commands,
+        env=env,
+        env_vars=env_vars,
+        timeout=timeout,
+        installer=installer,
+        venvs=venvs,
+    )

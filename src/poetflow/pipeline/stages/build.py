@@ -29,7 +29,9 @@ class BuildStage:
         targets = ctx.targets()
         if not targets:
             return StageOutcome(self.name, "skipped", "nothing to build")
-        options = self.options or BuildOptions(jobs=ctx.options.jobs, dry_run=ctx.dry_run)
+        options = self.options or BuildOptions(
+            jobs=ctx.options.jobs, dry_run=ctx.dry_run, cache=ctx.options.cache
+        )
         report = build_packages(ctx.workspace, targets, options, self.on_event)
         packages = {
             p.name: PackageOutcome(

@@ -39,6 +39,7 @@ class TestStage:
             env=ctx.options.test_env,  # type: ignore[arg-type]  # checked by the CLI
             jobs=ctx.options.jobs,
             junit_xml=directory / "junit.xml" if directory and not ctx.dry_run else None,
+            cache=ctx.options.cache,
         )
 
     def run(self, ctx: RunContext) -> StageOutcome:
@@ -63,12 +64,14 @@ class TestStage:
                 p.status,
                 p.error or (p.failed_command.display if p.failed_command else ""),
                 p.duration,
-                PackageFacts(tests=p.counts, output=p.output if p.status != "passed" else ""),
+                PackageFacts(tests=p.counts, output="" if p.ok else p.output),
             )
             for p in report.packages
         }
-        failed = [p.name for p in report.packages if p.status != "passed"]
+        failed = [p.name for p in report.packages if not p.ok]
         summary = f"tests failed in {', '.join(failed)}" if failed else f"{len(packages)} passed"
+        if not failed and report.cached:
+            summary += f" ({report.cached} cached)"
         return StageOutcome(
             self.name,
             "failed" if failed else "succeeded",
