@@ -196,9 +196,9 @@ def test_action_inputs_each_reach_poetflow(act: Act, tmp_path: Path) -> None:
     git(repo, "remote", "add", "origin", ORIGIN)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "feat: the monorepo")
-    core = repo / "monorepo" / "packages" / "core" / "src" / "acme_core" / "__init__.py"
-    core.write_text(core.read_text() + "\n# Rounding follows the banker's rule.\n")
-    git(repo, "commit", "-q", "-am", "fix(core): document the rounding rule")
+    app = repo / "monorepo" / "packages" / "app" / "src" / "acme_app" / "__init__.py"
+    app.write_text(app.read_text() + "\n# Exit codes follow sysexits.h.\n")
+    git(repo, "commit", "-q", "-am", "fix(app): document the exit codes")
 
     result = act(
         "push", HERE / "workflows" / "action-inputs.yml", cwd=repo, bind=True,
@@ -207,9 +207,10 @@ def test_action_inputs_each_reach_poetflow(act: Act, tmp_path: Path) -> None:
     assert result.returncode == 0, _tail(result)
     log = result.log
     # packages: two names -> two --package options (the step summary names the command).
-    assert "PoetFlow `--log-level info --log-format text discover --package acme-core " in log
-    # since: HEAD~1 changed acme-core, so it and its dependents are tested (a dry run here).
-    assert "text test --since HEAD~1`: succeeded" in log
+    assert "discover --package acme-core --package acme-http`: succeeded" in log
+    # since: HEAD~1 changed only acme-app, a leaf: it alone would be tested (a dry run).
+    assert "poetflow test --dry-run: 1 package, in this order" in log
+    assert "PoetFlow `poetflow test` (dry run): succeeded" in log
     # stages + dry-run: only the build stage, and it builds nothing (the next step checks).
     assert "build: succeeded 1 would build" in log
     assert "PoetFlow `poetflow run` (dry run): succeeded" in log
@@ -226,4 +227,4 @@ def test_action_inputs_each_reach_poetflow(act: Act, tmp_path: Path) -> None:
     assert "Action input 'dry-run' must be true or false, not 'yes'" in log
     assert "bad-outcome=failure" in log
     # Outputs name files relative to the workspace, where later steps find them.
-    assert "since-report=monorepo/.poetflow/poetflow-report.json" in log
+    assert "skip-report=monorepo/.poetflow/poetflow-report.json" in log

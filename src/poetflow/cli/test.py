@@ -284,7 +284,8 @@ def _show_plan(planned: object, as_json: bool) -> None:
         )
         return
     print_table(
-        f"poetflow test --dry-run: {len(packages)} packages, in this order",
+        f"poetflow test --dry-run: {len(packages)} package{'' if len(packages) == 1 else 's'}, "
+        "in this order",
         ["package", "env", "environment", "commands"],
         [[p.name, p.env, p.environment, "; ".join(p.commands)] for p in packages],
     )
