@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 import sys
 
+import click
 import typer
+import typer.main
 
 from poetflow import __version__
 from poetflow.cli.options import (
@@ -101,10 +104,17 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"poetflow.cli.{_name}").register(app)
 
 
+@functools.cache
+def _command() -> click.Command:
+    # typer builds the click command anew on every call, a fifth of a second; one
+    # process (the tests, a container running several commands) needs it built once.
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turn PoetFlowError into its exit code."""
     try:
-        app(args=argv, prog_name="poetflow")
+        _command()(args=argv, prog_name="poetflow")
     except PoetFlowError as exc:
         logger.error("%s", exc, exc_info=logger.isEnabledFor(logging.DEBUG))
         sys.exit(exc.exit_code)
