@@ -62,8 +62,12 @@ def git_command(
     """
     from poetflow.process import CommandNotFoundError, run_process
 
+    # --no-optional-locks: a `git status` would otherwise rewrite .git/index to refresh
+    # its stat cache, and reading commands (doctor, --dry-run) must write nothing.
     try:
-        result = run_process(["git", *args], cwd=cwd, timeout=timeout, env=env)
+        result = run_process(
+            ["git", "--no-optional-locks", *args], cwd=cwd, timeout=timeout, env=env
+        )
     except CommandNotFoundError:
         return None
     return result.output if result.ok else None

@@ -20,7 +20,15 @@ from pathlib import Path
 
 import pytest
 from tests.badinput.cases import CASES, CLI_CASES, GIT_CASES, UNREADABLE_CASES, Case
-from tests.conftest import FIXTURE_WORKSPACES, REPO_ROOT, CliResult, copy_tree, git, init_repo
+from tests.conftest import (
+    FIXTURE_WORKSPACES,
+    REPO_ROOT,
+    CliResult,
+    copy_tree,
+    git,
+    init_repo,
+    tree_state,
+)
 
 Scenario = Callable[[Case], Path]
 
@@ -31,23 +39,6 @@ def _params(prefix: str, cases: tuple[Case, ...]) -> list[object]:
         for number, case in enumerate(cases, start=1)
         for command in case.commands
     ]
-
-
-def tree_state(root: Path) -> tuple[str, list[tuple[str, int, int]]]:
-    """What a command could have changed: git's view (ignored files too, without letting
-    git refresh its index) and every path below ``root`` with its size and mtime."""
-    status = subprocess.run(
-        ["git", "--no-optional-locks", "status", "--porcelain", "--ignored", "-uall"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    paths = []
-    for path in sorted(root.rglob("*")):
-        stat = path.lstat()
-        paths.append((path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
-    return status.stdout + status.stderr, paths
 
 
 def assert_refused(result: CliResult, case: Case, command: str) -> None:
