@@ -32,8 +32,8 @@ def _build(root: Path, names: list[str]) -> float:
     """Build every package (poetflow build when available, else poetry-core directly)."""
     started = time.perf_counter()
     try:
-        from poetflow.build.results import BuildOptions
         from poetflow.build.engine import build_packages  # type: ignore[attr-defined]
+        from poetflow.build.results import BuildOptions
     except ImportError:
         from poetry.core.masonry import api
 

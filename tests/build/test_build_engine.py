@@ -165,9 +165,7 @@ def test_events_respect_dependency_order_with_parallel_jobs(demo_repo):
     assert {result.status for result in finished if result is not None} == {"built"}
 
 
-def test_a_path_dependency_outside_the_workspace_is_refused_before_building(
-    demo_repo, tmp_path
-):
+def test_a_path_dependency_outside_the_workspace_is_refused_before_building(demo_repo, tmp_path):
     # Built, the wheel would require `outside @ file://...`, which no index accepts: the
     # workspace refuses the path when it loads, before any build starts.
     outside = tmp_path / "outside"
