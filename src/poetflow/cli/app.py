@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import os
 import sys
 
 import click
@@ -113,6 +114,11 @@ def _command() -> click.Command:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turn PoetFlowError into its exit code."""
+    from poetflow.masking import register_process_secrets
+
+    # Before anything can print: every credential PoetFlow reads, from any variable or a
+    # URL's userinfo, is masked in every log line, table, report and hook output.
+    register_process_secrets(sys.argv[1:] if argv is None else argv, os.environ)
     try:
         _command()(args=argv, prog_name="poetflow")
     except PoetFlowError as exc:
