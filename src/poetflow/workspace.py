@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from poetflow.config import Config, PackageConfig, parse_config, parse_package_config
@@ -278,7 +278,8 @@ def _named_explicitly(relative: str, patterns: Iterable[str]) -> bool:
 
 
 def _inside(path: str, folder: str) -> bool:
-    return os.path.commonpath([path, folder]) == folder
+    """Both normalised (os.path.normpath): a string test, as fast as discovery needs."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def _resolve_dependencies(
@@ -375,10 +376,11 @@ def load_workspace(root: Path) -> Workspace:
     """
     config = _load_config(root)
     found = []
-    accepted: list[str] = []
+    accepted: set[str] = set()
     for directory in _member_dirs(root, config):
         relative = directory.relative_to(root).as_posix()
-        outer = next((folder for folder in accepted if _inside(relative, folder)), None)
+        # Folders come sorted, so a member's folder is met before anything inside it.
+        outer = next((str(p) for p in PurePosixPath(relative).parents if str(p) in accepted), None)
         if outer is not None and not _named_explicitly(relative, config.packages):
             logger.debug("skipping %s: inside the member folder %s", relative, outer)
             continue
@@ -390,7 +392,7 @@ def load_workspace(root: Path) -> Workspace:
             continue
         found.append((directory, data, metadata))
         if directory != root:
-            accepted.append(relative)
+            accepted.add(relative)
 
     member_names: dict[str, str] = {}
     member_paths: dict[str, Path] = {}
