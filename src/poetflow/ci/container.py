@@ -162,9 +162,10 @@ def run_container(
     if invocation.passthrough:
         sys.stdout.flush()
         os.execvp(invocation.argv[0], list(invocation.argv))
-    from poetflow.masking import register_environment_secrets
+    from poetflow.masking import register_process_secrets
 
-    secrets = register_environment_secrets(environ)
+    # The same registration as the CLI entry's, so the runner masks URL passwords too.
+    secrets = register_process_secrets(invocation.argv, environ)
     if ci.kind == "github" and secrets:
         from poetflow.ci.github import add_mask_commands
 
