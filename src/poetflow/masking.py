@@ -75,7 +75,9 @@ _MIN_HEADER_SECRET_LENGTH = 12
 
 # The password of a URL's userinfo, wherever a URL is printed: hidden even when no variable
 # named it (a git remote, a URL in a config file PoetFlow does not read).
-_USERINFO_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):[^/?#\s]*@")
+# The lookbehind starts a scheme only at the start of a word: without it, every letter of a
+# long run (a base64 blob in a build log) would start a scan, quadratic in its length.
+_USERINFO_RE = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):[^/?#\s]*@")
 
 
 def register_secret(value: str | None) -> None:

@@ -16,7 +16,7 @@ __all__ = ["url_passwords", "url_problem"]
 _SCHEMES = ("http", "https")
 # Where a URL with userinfo may appear in a command line or an environment value.
 # Greedy up to the last "@" of the authority, as urlsplit reads it (a password may hold "@").
-_USERINFO_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]*)@")
+_USERINFO_RE = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]*)@")
 
 
 def url_problem(url: str) -> str | None:
