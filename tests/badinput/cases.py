@@ -478,7 +478,7 @@ CLI_CASES: tuple[Case, ...] = (
         tuple(f"{command} --since no-such-ref" for command in READERS),
     ),
     Case(
-        "repository-url-not-a-url",
+        "option-repository-url-not-a-url",
         lambda root: None,
         ("--repository-url", "'not a url'"),
         (
@@ -487,7 +487,7 @@ CLI_CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
-        "repository-url-ftp",
+        "option-repository-url-ftp",
         lambda root: None,
         ("--repository-url", "http"),
         (

@@ -54,6 +54,13 @@ def assert_refused(result: CliResult, case: Case, command: str) -> None:
     assert result.stdout == "", shown
 
 
+def test_every_case_has_its_own_name() -> None:
+    # The scenarios are made once per name: two cases sharing one would share a repository.
+    names = [case.name for case in (*CASES, *CLI_CASES, *GIT_CASES)]
+    names += [case.name for case, _locked in UNREADABLE_CASES]
+    assert len(names) == len(set(names))
+
+
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     """Each case's repository, made once: the commands must not change it, and each test
