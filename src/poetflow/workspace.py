@@ -5,10 +5,10 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from poetflow.config import Config, PackageConfig, parse_config, parse_package_config
@@ -277,6 +277,17 @@ def _named_explicitly(relative: str, patterns: Iterable[str]) -> bool:
     )
 
 
+def _enclosing(relative: str, folders: Collection[str]) -> str | None:
+    """The folder of ``folders`` that holds the POSIX path ``relative``, if any (string
+    slicing: discovery runs this for every member)."""
+    cut = relative.rfind("/")
+    while cut > 0:
+        if relative[:cut] in folders:
+            return relative[:cut]
+        cut = relative.rfind("/", 0, cut)
+    return None
+
+
 def _inside(path: str, folder: str) -> bool:
     """Both normalised (os.path.normpath): a string test, as fast as discovery needs."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
@@ -380,7 +391,7 @@ def load_workspace(root: Path) -> Workspace:
     for directory in _member_dirs(root, config):
         relative = directory.relative_to(root).as_posix()
         # Folders come sorted, so a member's folder is met before anything inside it.
-        outer = next((str(p) for p in PurePosixPath(relative).parents if str(p) in accepted), None)
+        outer = _enclosing(relative, accepted)
         if outer is not None and not _named_explicitly(relative, config.packages):
             logger.debug("skipping %s: inside the member folder %s", relative, outer)
             continue
