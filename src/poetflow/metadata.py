@@ -175,6 +175,14 @@ def _poetry_entries(
                     bool(item.get("optional", False)),
                     item.get("markers") if isinstance(item.get("markers"), str) else None,
                 )
+            elif isinstance(spec, list):
+                raise _invalid(
+                    pyproject,
+                    key,
+                    item,
+                    "each of several constraints is a table",
+                    f'Write it like {name} = [{{version = "^1.2", python = "<3.12"}}, ...].',
+                )
             else:
                 raise _invalid(
                     pyproject,

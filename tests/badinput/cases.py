@@ -341,7 +341,7 @@ _WORKSPACE_CASES = [
     Case(
         "poetry-constraints-list-of-strings",
         a_dependency('requests = ["^2.0"]'),
-        (A, "tool.poetry.dependencies.requests", "'^2.0'"),
+        (A, "tool.poetry.dependencies.requests", "'^2.0'", "each of several constraints"),
     ),
     Case(
         "poetry-dependency-bad-name",
