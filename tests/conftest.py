@@ -77,6 +77,23 @@ def init_repo(path: Path) -> Path:
     return path
 
 
+def tree_state(root: Path) -> tuple[str, list[tuple[str, int, int]]]:
+    """What a command could have changed: git's view (ignored files too, without letting
+    git refresh its index) and every path below ``root`` with its size and mtime."""
+    status = subprocess.run(
+        ["git", "--no-optional-locks", "status", "--porcelain", "--ignored", "-uall"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    paths = []
+    for path in sorted(root.rglob("*")):
+        stat = path.lstat()
+        paths.append((path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
+    return status.stdout + status.stderr, paths
+
+
 def copy_tree(source: Path, target: Path) -> Path:
     ignore = shutil.ignore_patterns("dist", ".venv", "__pycache__", "*.pyc", ".poetflow")
     shutil.copytree(source, target, ignore=ignore)

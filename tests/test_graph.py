@@ -61,3 +61,15 @@ def test_large_chain_does_not_recurse() -> None:
     graph = DependencyGraph(nodes=nodes, edges=edges)
     assert graph.cycles() == []
     assert graph.order()[0] == "p0"
+
+
+def test_a_package_depending_on_itself_is_a_cycle_of_one() -> None:
+    # A path dependency on the package's own folder: built, the wheel would require itself.
+    graph = _graph([("a", "a", "runtime"), ("b", "a", "runtime")])
+    assert graph.cycles() == [["a"]]
+    with pytest.raises(WorkspaceCycleError, match="a depends on itself"):
+        graph.order(["a", "b"])
+    assert graph.order(["b"]) == ["b"]  # a selection without it still has an order
+    dev = _graph([("a", "a", "dev")])
+    assert dev.cycles() == []
+    assert dev.cycles(("runtime", "dev")) == [["a"]]

@@ -126,3 +126,69 @@ def test_unknown_package_suggests_close_name(demo_repo: Path) -> None:
     workspace = load_workspace(demo_repo)
     with pytest.raises(UnknownPackageError, match="did you mean 'acme-storage'"):
         workspace.get("acme-storag")
+
+
+def _write_package(folder: Path, name: str, extra: str = "") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pyproject.toml").write_text(
+        f'[tool.poetry]\nname = "{name}"\nversion = "0.1.0"\n{extra}', encoding="utf-8"
+    )
+
+
+def test_a_package_inside_a_member_folder_is_no_member(tmp_path: Path) -> None:
+    # langchain's layout: project templates with placeholder names inside the CLI package.
+    root = tmp_path / "mono"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.poetflow]\npackages = ["libs/**"]\n')
+    _write_package(root / "libs" / "cli", "acme-cli")
+    for template in ("integration_template", "package_template"):
+        _write_package(root / "libs" / "cli" / "acme_cli" / template, "__package_name__")
+    _write_package(root / "libs" / "core", "acme-core")
+    workspace = load_workspace(root)
+    assert [p.relpath for p in workspace.packages] == ["libs/cli", "libs/core"]
+
+    # A glob naming the folder exactly makes it a member after all.
+    (root / "pyproject.toml").write_text(
+        '[tool.poetflow]\npackages = ["libs/*", "libs/cli/acme_cli/integration_template"]\n'
+    )
+    with pytest.raises(MetadataError, match="'__package_name__' is invalid"):
+        load_workspace(root)
+
+
+def test_a_folder_that_is_not_a_package_does_not_hide_packages_inside_it(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "mono"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.poetflow]\npackages = ["tools/**"]\n')
+    (root / "tools").mkdir()
+    (root / "tools" / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
+    _write_package(root / "tools" / "lint", "acme-lint")
+    assert [p.name for p in load_workspace(root).packages] == ["acme-lint"]
+
+
+def test_a_self_dependency_is_kept_as_an_edge(fixture_workspace: MakeWorkspace) -> None:
+    root = fixture_workspace("chain")
+    pyproject = root / "packages" / "a" / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'python = ">=3.10"\n', 'python = ">=3.10"\nchain-a = { path = "." }\n'
+        )
+    )
+    workspace = load_workspace(root)
+    assert workspace.get("chain-a").runtime_dependencies == ("chain-a",)
+    assert workspace.graph.cycles() == [["chain-a"]]
+
+
+def test_a_package_naming_itself_in_an_extra_is_no_dependency(tmp_path: Path) -> None:
+    # all = ["acme[a,b]"] pulls in the package's other extras: common, and no cycle.
+    root = tmp_path / "mono"
+    (root / "packages" / "acme").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[tool.poetflow]\n")
+    (root / "packages" / "acme" / "pyproject.toml").write_text(
+        '[project]\nname = "acme"\nversion = "1.0.0"\ndependencies = []\n'
+        '[project.optional-dependencies]\nfast = ["orjson"]\nall = ["acme[fast]"]\n'
+    )
+    workspace = load_workspace(root)
+    assert workspace.get("acme").dependencies == ()
+    assert workspace.graph.cycles() == []

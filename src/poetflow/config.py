@@ -27,7 +27,7 @@ from poetflow.publish.settings import (
 )
 from poetflow.qa.settings import TestSettings, parse_test
 from poetflow.signing.options import SigningSettings, parse_signing
-from poetflow.tables import Table
+from poetflow.tables import Table, relative_path_problem, shown
 from poetflow.versioning.settings import VersionSettings, parse_version, parse_version_files
 
 __all__ = [
@@ -147,12 +147,30 @@ def check_tag_format(
             )
 
 
+def _relative_paths(
+    root: Table, key: str, default: tuple[str, ...], example: str
+) -> tuple[str, ...]:
+    """A list of globs (or paths) below the monorepo root, each checked."""
+    values = root.strings(key, default, example=example)
+    for value in values:
+        problem = relative_path_problem(value)
+        if problem:
+            raise root.error(
+                key,
+                f"has {shown(value)}, which is invalid: {problem}.",
+                f"Write it like {example}.",
+            )
+    return values
+
+
 def parse_config(table: Mapping[str, Any], source: Path | None) -> Config:
     """Validate a ``[tool.poetflow]`` table; every problem names the file and the key."""
     root = Table(table, _where(source), "tool.poetflow")
-    root.only((*WORKSPACE_KEYS, *PACKAGE_KEYS))
-    packages = root.strings("packages", DEFAULT_PACKAGE_GLOBS, example='packages = ["packages/*"]')
-    exclude = root.strings("exclude", (), example='exclude = ["packages/legacy"]')
+    root.only(tuple(dict.fromkeys((*WORKSPACE_KEYS, *PACKAGE_KEYS))))
+    packages = _relative_paths(
+        root, "packages", DEFAULT_PACKAGE_GLOBS, example='packages = ["packages/*"]'
+    )
+    exclude = _relative_paths(root, "exclude", (), example='exclude = ["packages/legacy"]')
     versioning = cast(Versioning, root.choice("versioning", get_args(Versioning), "independent"))
     tag_format = table.get("tag-format", _DEFAULT_TAG_FORMAT[versioning])
     if not isinstance(tag_format, str):
@@ -166,7 +184,9 @@ def parse_config(table: Mapping[str, Any], source: Path | None) -> Config:
         InternalConstraint,
         root.choice("internal-constraint", get_args(InternalConstraint), "compatible"),
     )
-    shared = root.strings("shared-paths", (), example='shared-paths = ["poetry.lock", "common/"]')
+    shared = _relative_paths(
+        root, "shared-paths", (), example='shared-paths = ["poetry.lock", "common/"]'
+    )
     shared_paths = tuple(item.strip("/") for item in shared if item.strip("/"))
     test = parse_test(root.sub("test"))
     hooks = parse_hooks(root.sub("hooks"), source)

@@ -257,11 +257,16 @@ def _check_cycles(ctx: _Context) -> None:
     if ctx.workspace is None:
         return
     for cycle in ctx.workspace.graph.cycles():
+        members = (
+            f"{cycle[0]} depends on itself"
+            if len(cycle) == 1
+            else (f"{', '.join(cycle)} depend on each other")
+        )
         ctx.add(
             "cycles",
             "blocker",
-            f"Runtime dependency cycle: {', '.join(cycle)} depend on each other, so there "
-            "is no order to build and publish them in.",
+            f"Runtime dependency cycle: {members}, so there is no order to build and "
+            "publish them in.",
             "Move one of these dependencies to a dependency group (a dev edge) or merge "
             "the packages.",
             cycle[0],

@@ -80,10 +80,16 @@ class WorkspaceCycleError(PoetFlowError):
 
     def __init__(self, cycles: list[list[str]]) -> None:
         self.cycles = cycles
-        shown = "; ".join(", ".join(cycle) for cycle in cycles)
+        shown = "; ".join(
+            f"{cycle[0]} depends on itself"
+            if len(cycle) == 1
+            else f"{', '.join(cycle)} depend on each other"
+            for cycle in cycles
+        )
         super().__init__(
-            f"Runtime dependency cycle between packages: {shown} depend on each other.",
-            hint="Break the cycle by moving one of these dependencies to a dependency group.",
+            f"Runtime dependency cycle between packages: {shown}.",
+            hint="Break the cycle by moving one of these dependencies to a dependency group "
+            "(or removing a path dependency of a package on its own folder).",
         )
 
 

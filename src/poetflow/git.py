@@ -82,8 +82,12 @@ def git_command(
     """
     from poetflow.process import CommandNotFoundError, run_process
 
+    # --no-optional-locks: a `git status` would otherwise rewrite .git/index to refresh
+    # its stat cache, and reading commands (doctor, --dry-run) must write nothing.
     try:
-        result = run_process(["git", *args], cwd=cwd, timeout=timeout, env=env)
+        result = run_process(
+            ["git", "--no-optional-locks", *args], cwd=cwd, timeout=timeout, env=env
+        )
     except CommandNotFoundError:
         return None
     return result.output if result.ok else None
@@ -146,6 +150,7 @@ class Repository:
         pygit2 = _pygit2()
         found = pygit2.discover_repository(str(path))
         if found is None:
+            _refuse_unreadable(_git_entry(path))
             raise GitError(
                 f"{path} is not inside a git repository.",
                 hint="Run `git init` or point --root at a git checkout.",
@@ -184,12 +189,25 @@ class Repository:
         try:
             return self._repo.revparse_single(ref).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError) as exc:
+            # libgit2 says "not found" for an object it may not read: name the real cause.
+            _refuse_unreadable(Path(self._repo.path) / "objects")
+            if ref == "HEAD" and not self.has_commits:
+                self.head_id()
             hint = _SHALLOW_HINT if self.is_shallow else "Check the branch, tag or commit name."
             message = f"The git ref {ref!r} does not exist in {self.workdir}."
             raise GitError(message, hint=hint) from exc
 
     def head_id(self) -> str:
         if not self.has_commits:
+            # An unborn HEAD names its branch but resolves to nothing.
+            head = self._repo.references.get("HEAD")
+            branch = str(head.target if head is not None else "HEAD").removeprefix("refs/heads/")
+            if any(True for _ in self._repo.references.iterator()):
+                raise GitError(
+                    f"The branch {branch!r} of {self.workdir} has no commits yet (an orphan "
+                    "branch), so there is no history to release from.",
+                    hint="Commit your packages on it, or check out a branch with history.",
+                )
             raise GitError(
                 f"{self.workdir} has no commits yet.", hint="Commit your packages first."
             )
@@ -273,8 +291,10 @@ class Repository:
         pygit2 = _pygit2()
         pending = set(stops)
         had_stops = bool(pending)
-        if not self.has_commits:
-            return
+        if head == "HEAD":
+            # No history is an error, not "nothing to release" (an empty repository, an
+            # orphan branch).
+            self.head_id()
         watcher = _Watch(self._repo, watch) if watch is not None and "" not in watch else None
         commit = self.resolve(head)
         while commit is not None:
@@ -427,6 +447,28 @@ class Repository:
                 f"git push to {remote!r} failed in {self.workdir}: {result.output.strip()}",
                 hint=f"Fix access to the remote and rerun: {result.rerun_hint}",
             )
+
+
+def _git_entry(start: Path) -> Path | None:
+    """The ``.git`` folder or file at or above ``start``, if there is one."""
+    for directory in [start.resolve(), *start.resolve().parents]:
+        if os.path.lexists(directory / ".git"):
+            return directory / ".git"
+    return None
+
+
+def _refuse_unreadable(path: Path | None) -> None:
+    """A GitError naming ``path`` when it exists but cannot be read."""
+    if path is None or not path.is_dir():
+        return
+    try:
+        with os.scandir(path):
+            pass
+    except OSError as exc:
+        raise GitError(
+            f"Cannot read the git repository at {path}: {exc.strerror or exc}.",
+            hint="Give PoetFlow read access to the repository (check `ls -ld` of it).",
+        ) from None
 
 
 _Node = dict[str, tuple[bool, "_Node"]]

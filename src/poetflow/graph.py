@@ -61,7 +61,8 @@ class DependencyGraph:
         return adjacency
 
     def cycles(self, kinds: Collection[EdgeKind] = RUNTIME) -> list[list[str]]:
-        """Strongly connected components with more than one member (Tarjan, iterative)."""
+        """Strongly connected components with more than one member, and packages that
+        depend on themselves (a cycle of one), found with Tarjan's algorithm, iteratively."""
         adjacency = self._adjacency(kinds)
         index: dict[str, int] = {}
         low: dict[str, int] = {}
@@ -97,7 +98,7 @@ class DependencyGraph:
                         component.append(member)
                         if member == node:
                             break
-                    if len(component) > 1:
+                    if len(component) > 1 or node in adjacency[node]:
                         components.append(sorted(component))
                 if work:
                     parent = work[-1][0]

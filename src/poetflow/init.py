@@ -14,6 +14,7 @@ from poetflow.errors import MetadataError, UsageError
 from poetflow.files import atomic_write_text
 from poetflow.metadata import MetadataStyle, canonical_name, read_project_metadata
 from poetflow.release_tools import AdoptedSettings, read_release_tools
+from poetflow.tables import relative_path_problem
 from poetflow.tomlfile import read_toml
 
 __all__ = [
@@ -22,16 +23,20 @@ __all__ = [
     "InitSettings",
     "Inspection",
     "PlannedFile",
+    "SkippedProject",
     "TagFormatGuess",
     "ci_template_dir",
     "config_table",
     "detect_tag_format",
     "existing_settings",
+    "find_packages",
     "inspect_repository",
+    "is_placeholder_name",
     "match_tag",
     "plan_ci_files",
     "plan_config_file",
     "plan_version_files",
+    "proposed_exclude",
     "settings_from",
     "write_files",
 ]
@@ -71,6 +76,15 @@ class FoundPackage:
 
 
 @dataclass(frozen=True)
+class SkippedProject:
+    """A Poetry project below the root that must not become a member, and why."""
+
+    relpath: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class TagFormatGuess:
     """The tag format most existing tags follow, and how many tags it explains."""
 
@@ -101,6 +115,8 @@ class Inspection:
     existing_config: Mapping[str, Any] | None
     # The settings of the release tool the repository already uses (commitizen, ...).
     release_tool: AdoptedSettings = field(default_factory=AdoptedSettings)
+    # Projects inside another package's folder or with a template's placeholder name.
+    skipped: tuple[SkippedProject, ...] = ()
 
     @property
     def pyproject(self) -> Path:
@@ -116,6 +132,7 @@ class InitSettings:
     tag_format: str
     internal_constraint: InternalConstraint = "compatible"
     test_commands: tuple[str, ...] = ("pytest -q",)
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,16 +171,53 @@ def _is_poetry_project(data: Mapping[str, Any]) -> bool:
     )
 
 
-def find_packages(root: Path) -> list[FoundPackage]:
-    """Every Poetry package below ``root`` (not the root itself), sorted by path."""
-    found = []
-    for pyproject in _walk_pyprojects(root):
+# Names a project template writes for its generator to fill in: cookiecutter and copier
+# ({{ cookiecutter.name }}), langchain's __package_name__, ${name}, <name>, {name}.
+_PLACEHOLDER_RE = re.compile(r"\A__\w+__\Z|\{\{|\}\}|\{%|\$\{|\A<.*>\Z|\{\w*\}")
+
+
+def is_placeholder_name(name: str) -> bool:
+    """Is ``name`` a template's placeholder rather than a package's name?"""
+    return _PLACEHOLDER_RE.search(name) is not None
+
+
+def _raw_name(data: Mapping[str, Any]) -> str:
+    project = data.get("project", {})
+    poetry = data.get("tool", {}).get("poetry", {}) if isinstance(data.get("tool"), dict) else {}
+    name = (project.get("name") if isinstance(project, dict) else None) or (
+        poetry.get("name") if isinstance(poetry, dict) else None
+    )
+    return name if isinstance(name, str) else ""
+
+
+def find_packages(root: Path) -> tuple[list[FoundPackage], list[SkippedProject]]:
+    """Every Poetry package below ``root`` (not the root itself), sorted by path, and the
+    Poetry projects that are no members: inside another package's folder (a project
+    template, a test fixture) or named with a template's placeholder."""
+    found: list[FoundPackage] = []
+    skipped: list[SkippedProject] = []
+    # Sorted by path, a package's folder comes before everything inside it.
+    for pyproject in sorted(_walk_pyprojects(root), key=lambda path: path.parent.as_posix()):
+        relpath = pyproject.parent.relative_to(root).as_posix()
         try:
             data = read_toml(pyproject)
-            metadata = read_project_metadata(data, pyproject)
         except MetadataError:
             continue  # doctor reports broken files; init only proposes from what reads
-        if metadata is None or not _is_poetry_project(data):
+        if not _is_poetry_project(data):
+            continue
+        name = _raw_name(data)
+        outer = next((p for p in found if relpath.startswith(p.relpath + "/")), None)
+        if outer is not None:
+            skipped.append(SkippedProject(relpath, name, f"inside the package {outer.name}"))
+            continue
+        if is_placeholder_name(name):
+            skipped.append(SkippedProject(relpath, name, "a template's placeholder name"))
+            continue
+        try:
+            metadata = read_project_metadata(data, pyproject)
+        except MetadataError:
+            continue
+        if metadata is None:
             continue
         project = data.get("project", {})
         poetry_python = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
@@ -174,12 +228,12 @@ def find_packages(root: Path) -> list[FoundPackage]:
             FoundPackage(
                 name=metadata.name,
                 version=metadata.version,
-                relpath=pyproject.parent.relative_to(root).as_posix(),
+                relpath=relpath,
                 style=metadata.style,
                 requires_python=requires if isinstance(requires, str) else None,
             )
         )
-    return sorted(found, key=lambda package: package.relpath)
+    return found, skipped
 
 
 def package_globs(root: Path, relpaths: Sequence[str]) -> tuple[str, ...]:
@@ -303,7 +357,7 @@ def _infer_versioning(
 def inspect_repository(root: Path) -> Inspection:
     """Look at ``root``: packages, metadata styles, tags and their format, Python version."""
     root = root.resolve()
-    packages = find_packages(root)
+    packages, skipped = find_packages(root)
     tags, slug, branch = _git_facts(root)
     guess = detect_tag_format(tags, [package.name for package in packages])
     versioning, reason = _infer_versioning(packages, guess)
@@ -332,6 +386,7 @@ def inspect_repository(root: Path) -> Inspection:
         default_branch=branch,
         existing_config=existing,
         release_tool=adopted,
+        skipped=tuple(skipped),
     )
 
 
@@ -367,10 +422,27 @@ def settings_from(
             f"The tag format {chosen_format!r} has no {{version}}.",
             hint='Use a format such as "{name}-v{version}".',
         )
+    globs = tuple(packages) if packages else inspection.package_globs or ("packages/*",)
     return InitSettings(
-        packages=tuple(packages) if packages else inspection.package_globs or ("packages/*",),
+        packages=globs,
         versioning=chosen_versioning,
         tag_format=chosen_format,
+        exclude=proposed_exclude(inspection, globs),
+    )
+
+
+def proposed_exclude(inspection: Inspection, globs: Sequence[str]) -> tuple[str, ...]:
+    """The skipped projects that ``globs`` would make members: each becomes an exclude."""
+    matched: set[str] = set()
+    for raw in globs:
+        pattern = raw.rstrip("/") or "."
+        if pattern == "." or relative_path_problem(pattern):
+            continue
+        matched.update(
+            path.relative_to(inspection.root).as_posix() for path in inspection.root.glob(pattern)
+        )
+    return tuple(
+        sorted(project.relpath for project in inspection.skipped if project.relpath in matched)
     )
 
 
@@ -390,6 +462,7 @@ def existing_settings(inspection: Inspection) -> InitSettings | None:
         tag_format=config.tag_format,
         internal_constraint=config.internal_constraint,
         test_commands=tuple(test) if isinstance(test, list) else ("pytest -q",),
+        exclude=config.exclude,
     )
 
 
@@ -398,12 +471,17 @@ def existing_settings(inspection: Inspection) -> InitSettings | None:
 
 def config_table(settings: InitSettings) -> dict[str, Any]:
     """The ``[tool.poetflow]`` keys ``poetflow init`` owns, as plain data."""
-    return {
-        "packages": list(settings.packages),
-        "versioning": settings.versioning,
-        "tag-format": settings.tag_format,
-        "internal-constraint": settings.internal_constraint,
-    }
+    table: dict[str, Any] = {"packages": list(settings.packages)}
+    if settings.exclude:
+        table["exclude"] = list(settings.exclude)
+    table.update(
+        {
+            "versioning": settings.versioning,
+            "tag-format": settings.tag_format,
+            "internal-constraint": settings.internal_constraint,
+        }
+    )
+    return table
 
 
 def plan_config_file(inspection: Inspection, settings: InitSettings) -> PlannedFile:

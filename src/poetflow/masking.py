@@ -9,12 +9,18 @@ secret as it is registered, so it is told before anything can print it.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import unquote
+
+from poetflow.urls import url_passwords
 
 __all__ = [
+    "HEADER_VARIABLES",
     "SECRET_VARIABLES",
     "SECRET_VARIABLE_PREFIXES",
     "MaskingFilter",
@@ -23,6 +29,7 @@ __all__ = [
     "mask",
     "on_secret",
     "register_environment_secrets",
+    "register_process_secrets",
     "register_secret",
     "registered_secrets",
     "secret_from_environment",
@@ -49,6 +56,13 @@ SECRET_VARIABLE_PREFIXES: tuple[str, ...] = (
     "POETRY_HTTP_BASIC_",  # _USERNAME, _PASSWORD
 )
 _NOT_SECRET_SUFFIXES = ("_URL",)
+# OpenTelemetry's exporter headers (read by the SDK when telemetry is on) carry API keys:
+# "key=value,key2=value2", each value a secret.
+HEADER_VARIABLES: tuple[str, ...] = (
+    "OTEL_EXPORTER_OTLP_HEADERS",
+    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+)
 # Words that mark any other variable as a credential: hooks never see such variables
 # unless they name them in pass-env (a docs generator has no business with the upload token).
 _CREDENTIAL_WORDS = ("TOKEN", "PASSWORD", "SECRET", "API_KEY", "APIKEY", "PRIVATE_KEY")
@@ -65,10 +79,19 @@ _listeners: list[Callable[[str], None]] = []
 
 # Short values would mask ordinary words all over the output; real tokens are longer.
 _MIN_SECRET_LENGTH = 4
+_MIN_HEADER_SECRET_LENGTH = 12
+
+
+# The password of a URL's userinfo, wherever a URL is printed: hidden even when no variable
+# named it (a git remote, a URL in a config file PoetFlow does not read).
+# The lookbehind starts a scheme only at the start of a word: without it, every letter of a
+# long run (a base64 blob in a build log) would start a scan, quadratic in its length.
+_USERINFO_RE = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):[^/?#\s]*@")
 
 
 def register_secret(value: str | None) -> None:
-    """Remember ``value`` so that :func:`mask` hides it everywhere from now on, and tell
+    """Remember ``value`` so that :func:`mask` hides it everywhere from now on, also as it
+    appears inside JSON and inside a Python repr (quotes and backslashes escaped), and tell
     the listeners (a CI system's mask writer) of it, once."""
     if not value or len(value) < _MIN_SECRET_LENGTH:
         return
@@ -76,10 +99,9 @@ def register_secret(value: str | None) -> None:
         if value in _registered:
             return
         _registered[value] = None
-        _secrets.add(value)
-        _secrets.update(
-            line for line in value.splitlines() if len(line.strip()) >= _MIN_SECRET_LENGTH
-        )
+        forms = {value, json.dumps(value)[1:-1], repr(value)[1:-1]}
+        forms.update(line for line in value.splitlines() if len(line.strip()) >= _MIN_SECRET_LENGTH)
+        _secrets.update(form for form in forms if len(form) >= _MIN_SECRET_LENGTH)
         listeners = list(_listeners)
     for listener in listeners:
         listener(value)
@@ -115,6 +137,8 @@ def mask(text: str) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, _MASK)
+    if "://" in text and "@" in text:
+        text = _USERINFO_RE.sub(rf"\1:{_MASK}@", text)
     return text
 
 
@@ -178,3 +202,30 @@ def secret_from_environment(env: Mapping[str, str], name: str) -> str | None:
             value = Path(file_name).read_text(encoding="utf-8").strip() or None
     register_secret(value)
     return value
+
+
+def _header_values(value: str) -> list[str]:
+    """The values of an OTLP headers variable ("api-key=abc,x-team=def"), URL-decoded."""
+    found = []
+    for item in value.split(","):
+        _key, equals, header = item.partition("=")
+        # Any header may hold the key (x-honeycomb-team does), but a short value is a
+        # team or tenant name, and masking it would hide that word in all output.
+        if equals and len(header.strip()) >= _MIN_HEADER_SECRET_LENGTH:
+            found.append(unquote(header.strip()))
+    return found
+
+
+def register_process_secrets(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """Everything a command could print that is a credential, registered once before it
+    runs: the secret variables (and what their ``*_FILE`` files hold), OTLP header values,
+    and the password of every URL with userinfo in the command line or the environment
+    (``--repository-url https://user:PASSWORD@host/``, ``POETFLOW_CACHE_URL``)."""
+    found = register_environment_secrets(env)
+    extra = [value for name in HEADER_VARIABLES for value in _header_values(env.get(name, ""))]
+    extra += url_passwords([*argv, *env.values()])
+    for secret in extra:
+        if secret not in found:
+            register_secret(secret)
+            found.append(secret)
+    return found

@@ -13,6 +13,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from poetflow.errors import MetadataError
+from poetflow.standards import (
+    constraint_problem,
+    name_problem,
+    requirement_problem,
+    version_problem,
+)
+from poetflow.tables import shown
 
 __all__ = [
     "DeclaredDependency",
@@ -76,59 +83,142 @@ def _table(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _invalid(pyproject: Path, key: str, value: Any, problem: str, hint: str) -> MetadataError:
+    """The one shape of a metadata error: the file, the key, the value, what is valid."""
+    return MetadataError(f"{pyproject}: {key} = {shown(value)} is invalid: {problem}.", hint=hint)
+
+
+def _sub_table(
+    parent: Mapping[str, Any], key: str, where: str, pyproject: Path
+) -> Mapping[str, Any]:
+    """``parent[key]`` when it is a table (empty when absent); any other value is refused,
+    since ignoring it would drop every dependency it was meant to declare."""
+    value = parent.get(key, {})
+    if not isinstance(value, Mapping):
+        raise _invalid(
+            pyproject,
+            f"{where}.{key}",
+            value,
+            "it must be a table",
+            f"Write it as [{where}.{key}].",
+        )
+    return value
+
+
+def _string_list(parent: Mapping[str, Any], key: str, where: str, pyproject: Path) -> list[str]:
+    value = parent.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _invalid(
+            pyproject,
+            f"{where}.{key}",
+            value,
+            "it must be a list of strings",
+            f'Write it like {key} = ["requests>=2.31"].',
+        )
+    return value
+
+
+_CONSTRAINT_HINT = 'Write a Poetry constraint such as "^1.2", ">=1.2,<2" or "*".'
+
+
+def _checked_constraint(value: Any, key: str, pyproject: Path) -> str:
+    if not isinstance(value, str):
+        raise _invalid(pyproject, key, value, "it must be a string", _CONSTRAINT_HINT)
+    problem = constraint_problem(value)
+    if problem:
+        raise _invalid(pyproject, key, value, problem, _CONSTRAINT_HINT)
+    return value
+
+
 def _poetry_entries(
-    table: Mapping[str, Any],
+    table: Mapping[str, Any], where: str, pyproject: Path
 ) -> Iterator[tuple[str, str | None, str | None, bool, bool, str | None]]:
     """Yield (name, path, constraint, develop, optional, markers) per Poetry dependency entry.
 
-    A name may map to a string, a table, or a list of tables (multiple constraints).
+    A name may map to a string, a table, or a list of tables (multiple constraints); a
+    path must be a string and a version a constraint Poetry parses.
     """
     for name, spec in table.items():
         if canonical_name(name) == "python":
             continue
+        key = f"{where}.{name}"
+        problem = name_problem(name)
+        if problem:
+            raise MetadataError(
+                f"{pyproject}: {where} has a dependency named {shown(name)}, which is invalid: "
+                f"{problem}.",
+                hint="Name it as its index does, e.g. requests.",
+            )
         specs = spec if isinstance(spec, list) else [spec]
         for item in specs:
-            if isinstance(item, str):
-                yield name, None, item, False, False, None
+            # Several constraints (a list) are tables, one per Python or platform.
+            if isinstance(item, str) and not isinstance(spec, list):
+                yield name, None, _checked_constraint(item, key, pyproject), False, False, None
             elif isinstance(item, Mapping):
                 path = item.get("path")
+                if path is not None and not isinstance(path, str):
+                    raise _invalid(
+                        pyproject,
+                        f"{key}.path",
+                        path,
+                        "a path must be a string",
+                        'Write the folder relative to this file, e.g. {path = "../core"}.',
+                    )
                 version = item.get("version")
+                if version is not None:
+                    _checked_constraint(version, f"{key}.version", pyproject)
                 yield (
                     name,
-                    path if isinstance(path, str) else None,
-                    version if isinstance(version, str) else None,
+                    path,
+                    version,
                     bool(item.get("develop", False)),
                     bool(item.get("optional", False)),
                     item.get("markers") if isinstance(item.get("markers"), str) else None,
                 )
+            elif isinstance(spec, list):
+                raise _invalid(
+                    pyproject,
+                    key,
+                    item,
+                    "each of several constraints is a table",
+                    f'Write it like {name} = [{{version = "^1.2", python = "<3.12"}}, ...].',
+                )
+            else:
+                raise _invalid(
+                    pyproject,
+                    key,
+                    item,
+                    "a dependency is a constraint string, a table or a list of tables",
+                    f'Write it like {name} = "^1.2" or {name} = {{path = "../{name}"}}.',
+                )
 
 
-def _requirement_name(requirement: str, pyproject: Path, where: str) -> tuple[str, str]:
+def _requirement_name(requirement: Any, pyproject: Path, where: str) -> tuple[str, str]:
+    hint = "Write it as a PEP 508 requirement such as 'name>=1.0'."
+    if not isinstance(requirement, str):
+        raise _invalid(pyproject, where, requirement, "a requirement must be a string", hint)
+    problem = requirement_problem(requirement)
     match = _REQUIREMENT_NAME_RE.match(requirement)
-    if not match:
-        raise MetadataError(
-            f"{pyproject}: {where} has an invalid requirement {requirement!r}.",
-            hint="Write it as a PEP 508 requirement such as 'name>=1.0'.",
-        )
+    if problem or not match:
+        raise _invalid(pyproject, where, requirement, problem or "it names no package", hint)
     rest = requirement[match.end() :].strip()
     return match.group(1), rest
 
 
-def _extras_by_dependency(poetry: Mapping[str, Any]) -> dict[str, list[str]]:
+def _extras_by_dependency(poetry: Mapping[str, Any], pyproject: Path) -> dict[str, list[str]]:
     extras: dict[str, list[str]] = {}
-    for extra, names in _table(poetry.get("extras")).items():
-        if isinstance(names, list):
-            for name in names:
-                if isinstance(name, str):
-                    extras.setdefault(canonical_name(name), []).append(extra)
+    table = _sub_table(poetry, "extras", "tool.poetry", pyproject)
+    for extra in table:
+        for name in _string_list(table, extra, "tool.poetry.extras", pyproject):
+            extras.setdefault(canonical_name(name), []).append(extra)
     return extras
 
 
-def _optional_names(project: Mapping[str, Any]) -> set[str]:
+def _optional_names(optional: Mapping[str, Any]) -> set[str]:
     names = set()
-    for requirements in _table(project.get("optional-dependencies")).values():
-        for requirement in requirements if isinstance(requirements, list) else []:
-            match = _REQUIREMENT_NAME_RE.match(str(requirement))
+    for requirements in optional.values():
+        for requirement in requirements:
+            match = _REQUIREMENT_NAME_RE.match(requirement)
             if match:
                 names.add(canonical_name(match.group(1)))
     return names
@@ -137,23 +227,33 @@ def _optional_names(project: Mapping[str, Any]) -> set[str]:
 def _dependencies(data: Mapping[str, Any], pyproject: Path) -> tuple[DeclaredDependency, ...]:
     project = _table(data.get("project"))
     poetry = _table(_table(data.get("tool")).get("poetry"))
-    poetry_main = _table(poetry.get("dependencies"))
+    poetry_main = _sub_table(poetry, "dependencies", "tool.poetry", pyproject)
+    optional = _sub_table(project, "optional-dependencies", "project", pyproject)
+    for extra in optional:
+        _string_list(optional, extra, "project.optional-dependencies", pyproject)
     found: list[DeclaredDependency] = []
 
     # Poetry 2: when [project].dependencies is given, [tool.poetry.dependencies] only adds
     # sources (path, develop) to those names; otherwise it holds the main dependencies.
     pep621_deps = "dependencies" in project and "dependencies" not in project.get("dynamic", [])
+    main_entries = list(_poetry_entries(poetry_main, "tool.poetry.dependencies", pyproject))
     poetry_paths: dict[str, tuple[str | None, bool]] = {}
-    for name, path, _constraint, develop, _opt, _markers in _poetry_entries(poetry_main):
+    for name, path, _constraint, develop, _opt, _markers in main_entries:
         if path is not None:
             poetry_paths[canonical_name(name)] = (path, develop)
 
     if pep621_deps:
         requirements = project.get("dependencies", [])
         if not isinstance(requirements, list):
-            raise MetadataError(f"{pyproject}: [project].dependencies must be a list of strings.")
+            raise _invalid(
+                pyproject,
+                "project.dependencies",
+                requirements,
+                "it must be a list of strings",
+                'Write it like dependencies = ["requests>=2.31"].',
+            )
         for requirement in requirements:
-            name, rest = _requirement_name(str(requirement), pyproject, "[project].dependencies")
+            name, rest = _requirement_name(requirement, pyproject, "project.dependencies")
             path, develop = poetry_paths.get(canonical_name(name), (None, False))
             found.append(
                 DeclaredDependency(
@@ -168,7 +268,7 @@ def _dependencies(data: Mapping[str, Any], pyproject: Path) -> tuple[DeclaredDep
             )
         # Path entries in [tool.poetry.dependencies] that [project] does not list are not
         # runtime requirements for Poetry, but they still must point somewhere real.
-        listed = {dep.canonical for dep in found} | _optional_names(project)
+        listed = {dep.canonical for dep in found} | _optional_names(optional)
         for name, (path, develop) in poetry_paths.items():
             if name not in listed:
                 found.append(
@@ -177,10 +277,10 @@ def _dependencies(data: Mapping[str, Any], pyproject: Path) -> tuple[DeclaredDep
                     )
                 )
     else:
-        extras = _extras_by_dependency(poetry)
-        for name, path, constraint, develop, optional, _markers in _poetry_entries(poetry_main):
-            extra_names = extras.get(canonical_name(name), []) if optional else []
-            if optional and extra_names:
+        extras = _extras_by_dependency(poetry, pyproject)
+        for name, path, constraint, develop, is_optional, _markers in main_entries:
+            extra_names = extras.get(canonical_name(name), []) if is_optional else []
+            if is_optional and extra_names:
                 for extra in extra_names:
                     found.append(
                         DeclaredDependency(
@@ -207,18 +307,19 @@ def _dependencies(data: Mapping[str, Any], pyproject: Path) -> tuple[DeclaredDep
                     )
                 )
 
-    for extra, requirements in _table(project.get("optional-dependencies")).items():
-        for requirement in requirements if isinstance(requirements, list) else []:
+    for extra, requirements in optional.items():
+        for requirement in requirements:
             where = f"project.optional-dependencies.{extra}"
-            name, rest = _requirement_name(str(requirement), pyproject, where)
+            name, rest = _requirement_name(requirement, pyproject, where)
             path, develop = poetry_paths.get(canonical_name(name), (None, False))
             found.append(
                 DeclaredDependency(
                     name, "runtime", extra, where, path, rest or None, extra, develop
                 )
             )
+    dev_where = "tool.poetry.dev-dependencies"
     for name, path, constraint, develop, _opt, _markers in _poetry_entries(
-        _table(poetry.get("dev-dependencies"))
+        _sub_table(poetry, "dev-dependencies", "tool.poetry", pyproject), dev_where, pyproject
     ):
         found.append(
             DeclaredDependency(
@@ -231,10 +332,14 @@ def _dependencies(data: Mapping[str, Any], pyproject: Path) -> tuple[DeclaredDep
                 develop=develop,
             )
         )
-    for group, group_table in _table(poetry.get("group")).items():
+    groups = _sub_table(poetry, "group", "tool.poetry", pyproject)
+    for group in groups:
+        group_table = _sub_table(groups, group, "tool.poetry.group", pyproject)
         where = f"tool.poetry.group.{group}.dependencies"
         for name, path, constraint, develop, _opt, _markers in _poetry_entries(
-            _table(_table(group_table).get("dependencies"))
+            _sub_table(group_table, "dependencies", f"tool.poetry.group.{group}", pyproject),
+            where,
+            pyproject,
         ):
             found.append(
                 DeclaredDependency(name, "dev", group, where, path, constraint, develop=develop)
@@ -266,24 +371,40 @@ def read_project_metadata(data: Mapping[str, Any], pyproject: Path) -> ProjectMe
     poetry = _table(_table(data.get("tool")).get("poetry"))
     if poetry.get("package-mode") is False:
         return None
-    name = project.get("name") or poetry.get("name")
-    if not name:
+    style: MetadataStyle = "pep621" if "name" in project else "poetry"
+    table, where = (project, "project") if style == "pep621" else (poetry, "tool.poetry")
+    if "name" not in table:
         return None
+    name = table["name"]
+    name_hint = 'Write a distribution name such as name = "acme-core".'
     if not isinstance(name, str):
-        raise MetadataError(f"{pyproject}: the package name must be a string, not {name!r}.")
-    style: MetadataStyle = "pep621" if project.get("name") else "poetry"
+        raise _invalid(pyproject, f"{where}.name", name, "a name must be a string", name_hint)
+    problem = name_problem(name)
+    if problem:
+        raise _invalid(pyproject, f"{where}.name", name, problem, name_hint)
+    version_key = "project.version" if "version" in project else "tool.poetry.version"
     raw_version = project.get("version", poetry.get("version"))
-    if raw_version is not None and not isinstance(raw_version, str):
+    dynamic = _is_dynamic_version(data, raw_version)
+    version_hint = 'Write a version such as version = "1.2.0", or declare it dynamic.'
+    if raw_version is None and not dynamic:
         raise MetadataError(
-            f"{pyproject}: the version must be a string, not {raw_version!r}.",
-            hint='Quote it, e.g. version = "1.2.0".',
+            f"{pyproject}: {where} has no version and does not declare it dynamic.",
+            hint=version_hint,
         )
+    if raw_version is not None:
+        if not isinstance(raw_version, str):
+            raise _invalid(
+                pyproject, version_key, raw_version, "a version must be a string", version_hint
+            )
+        problem = version_problem(raw_version)
+        if problem:
+            raise _invalid(pyproject, version_key, raw_version, problem, version_hint)
     build_system = _table(data.get("build-system"))
     backend = build_system.get("build-backend")
     return ProjectMetadata(
         name=name,
         version=raw_version,
-        dynamic_version=_is_dynamic_version(data, raw_version),
+        dynamic_version=dynamic,
         style=style,
         build_backend=backend if isinstance(backend, str) else None,
         dependencies=_dependencies(data, pyproject),

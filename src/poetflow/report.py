@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from poetflow.errors import UsageError
 from poetflow.files import atomic_write_text, private_directory
+from poetflow.masking import mask
 
 if TYPE_CHECKING:
     from poetflow.pipeline.runner import PipelineResult
@@ -297,7 +298,8 @@ def write_report(report: RunReport, directory: Path = DEFAULT_REPORT_DIR) -> Pat
     try:
         private_directory(directory)
         target = directory / REPORT_FILENAME
-        atomic_write_text(target, json.dumps(report.to_dict(), indent=2) + "\n")
+        # Details carry hook and build output: the file passes through the mask too.
+        atomic_write_text(target, mask(json.dumps(report.to_dict(), indent=2)) + "\n")
         atomic_write_text(directory / SUMMARY_FILENAME, render_markdown(report))
     except OSError as exc:
         raise ReportError(
@@ -482,8 +484,6 @@ def render_markdown(report: RunReport) -> str:
     if lines[-1]:
         lines.append("")
     lines += [f"_{report.duration:.1f}s · exit code {report.exit_code}_", ""]
-    from poetflow.masking import mask
-
     return mask("\n".join(lines))
 
 

@@ -8,12 +8,13 @@ the value found and what a valid one looks like, with a "did you mean" for a mis
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from poetflow.errors import ConfigError
 
-__all__ = ["Table", "closest"]
+__all__ = ["Table", "closest", "relative_path_problem", "shown"]
 
 T = TypeVar("T")
 
@@ -29,13 +30,30 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     return starting[0] if len(starting) == 1 else None
 
 
+def relative_path_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be a path (or glob) below the folder it is relative to
+    (the monorepo root, a package), or None."""
+    if not pattern.strip():
+        return "it is empty"
+    if any(ord(char) < 32 for char in pattern):
+        return "it contains a control character"
+    if pattern.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", pattern):
+        return "it is absolute; it must be relative to the folder it is read from"
+    parts = re.split(r"[/\\]", pattern)
+    if ".." in parts:
+        return "it leaves its folder ('..')"
+    if any("**" in part and part != "**" for part in parts):
+        return "'**' must be a whole part of the path, as in \"libs/**\""
+    return None
+
+
 class Table:
     """One TOML table: ``where`` is the file, ``path`` the dotted table name in it."""
 
     def __init__(self, value: Any, where: str, path: str) -> None:
         if not isinstance(value, Mapping):
             raise ConfigError(
-                f"{where}: [{path}] must be a table, not {_shown(value)}.",
+                f"{where}: [{path}] must be a table, not {shown(value)}.",
                 hint=f"Write it as [{path}] with keys below it.",
             )
         self.data: Mapping[str, Any] = value
@@ -78,7 +96,7 @@ class Table:
         if not isinstance(value, str) or not value.strip():
             raise self.error(
                 name,
-                f"must be a non-empty string, not {_shown(value)}.",
+                f"must be a non-empty string, not {shown(value)}.",
                 f"For example {name} = {example}." if example else None,
             )
         return value
@@ -88,7 +106,7 @@ class Table:
             return default
         value = self.data[name]
         if not isinstance(value, bool):
-            raise self.error(name, f"must be true or false, not {_shown(value)}.")
+            raise self.error(name, f"must be true or false, not {shown(value)}.")
         return value
 
     def number(self, name: str, default: T, *, what: str = "seconds") -> float | T:
@@ -97,7 +115,7 @@ class Table:
             return default
         value = self.data[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise self.error(name, f"must be a positive number of {what}, not {_shown(value)}.")
+            raise self.error(name, f"must be a positive number of {what}, not {shown(value)}.")
         return float(value)
 
     def strings(self, name: str, default: T, *, example: str) -> tuple[str, ...] | T:
@@ -110,7 +128,7 @@ class Table:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return tuple(value)
         raise self.error(
-            name, f"must be a list of strings, not {_shown(value)}.", f"Write it like {example}."
+            name, f"must be a list of strings, not {shown(value)}.", f"Write it like {example}."
         )
 
     def choice(self, name: str, allowed: tuple[str, ...], default: T) -> str | T:
@@ -122,7 +140,7 @@ class Table:
             guess = closest(value, allowed) if isinstance(value, str) else None
             raise self.error(
                 name,
-                f"is {_shown(value)}; it must be one of {choices}.",
+                f"is {shown(value)}; it must be one of {choices}.",
                 f'Did you mean "{guess}"?' if guess else None,
             )
         return str(value)
@@ -131,11 +149,11 @@ class Table:
         """A table of arbitrary keys whose values the caller checks."""
         value = self.data.get(name, {})
         if not isinstance(value, Mapping):
-            raise self.error(name, f"must be a table, not {_shown(value)}.")
+            raise self.error(name, f"must be a table, not {shown(value)}.")
         return value
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """A value as messages quote it, cut short (a value can be a 5,000-character string)."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

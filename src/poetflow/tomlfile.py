@@ -18,7 +18,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 if TYPE_CHECKING:
     import tomlkit.toml_document
 
-__all__ = ["load_document", "read_toml", "write_document"]
+__all__ = ["MAX_NESTING", "load_document", "read_toml", "write_document"]
+
+# tomlkit, which edits these files, refuses deeper nesting; reading must refuse it too, or a
+# file would pass discovery and fail in the middle of a build.
+MAX_NESTING = 100
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -29,7 +33,6 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise MetadataError(f"Cannot read {path}: {exc.strerror}.") from exc
     try:
         parsed: dict[str, Any] = tomllib.loads(data.decode("utf-8"))
-        return parsed
     except UnicodeDecodeError as exc:
         raise MetadataError(
             f"{path} is not valid UTF-8 (byte {exc.start}).", hint="Save it as UTF-8."
@@ -38,6 +41,37 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise MetadataError(
             f"{path} is not valid TOML: {exc}.", hint="Fix the syntax and run the command again."
         ) from exc
+    except RecursionError:
+        raise _too_deep(path) from None
+    # Only a file with that many brackets can nest that deep: most skip the walk.
+    if data.count(b"[") + data.count(b"{") > MAX_NESTING and _depth(parsed) > MAX_NESTING:
+        raise _too_deep(path)
+    return parsed
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and tables nest in ``value`` (iteratively: no recursion limit)."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _too_deep(path: Path) -> MetadataError:
+    # The parsers recurse once per level of nested arrays or inline tables.
+    return MetadataError(
+        f"{path} nests arrays or tables more than {MAX_NESTING} levels deep.",
+        hint="Flatten the nesting; no pyproject.toml setting needs more than a few levels.",
+    )
 
 
 def load_document(path: Path) -> tomlkit.toml_document.TOMLDocument:
@@ -53,6 +87,8 @@ def load_document(path: Path) -> tomlkit.toml_document.TOMLDocument:
         raise MetadataError(
             f"{path} is not valid TOML: {exc}.", hint="Fix the syntax and run the command again."
         ) from exc
+    except RecursionError:
+        raise _too_deep(path) from None
 
 
 def write_document(path: Path, document: Mapping[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +21,7 @@ from poetflow.config import (
 from poetflow.containment import check_inside_root
 from poetflow.errors import (
     DuplicatePackageError,
+    MetadataError,
     MissingPathDependencyError,
     UnknownPackageError,
     WorkspaceNotFoundError,
@@ -209,56 +210,143 @@ def _is_ignored(root: Path, relative: Path) -> bool:
     return False
 
 
-def _glob_dirs(root: Path, patterns: Iterable[str]) -> set[Path]:
+def _readable_prefix(root: Path, pattern: str) -> None:
+    """Refuse a glob whose fixed leading folders exist but cannot be listed: ``Path.glob``
+    skips such a folder silently, and "0 packages" would hide the cause."""
+    fixed: list[str] = []
+    for part in pattern.split("/"):
+        if any(char in part for char in "*?["):
+            break
+        fixed.append(part)
+    folder = root.joinpath(*fixed)
+    if folder.is_dir():
+        try:
+            with os.scandir(folder):
+                pass
+        except OSError as exc:
+            raise _unreadable(folder, exc) from None
+
+
+def _unreadable(path: Path, exc: OSError) -> MetadataError:
+    return MetadataError(
+        f"Cannot read {path}: {exc.strerror or exc}.",
+        hint="Give PoetFlow read access to it, or exclude it in [tool.poetflow].",
+    )
+
+
+def _glob_dirs(root: Path, patterns: Iterable[str], skip: Iterable[str] = ()) -> set[Path]:
+    """The folders ``patterns`` match, minus those matching ``skip`` (never looked into,
+    so an unreadable folder can be excluded); a folder that cannot be read is an error."""
+    skipped = [pattern.rstrip("/") for pattern in skip]
     found: set[Path] = set()
     for raw_pattern in patterns:
         pattern = raw_pattern.rstrip("/") or "."
+        if pattern != ".":
+            _readable_prefix(root, pattern)
         matches = [root] if pattern == "." else root.glob(pattern)
         for match in matches:
-            if match.is_dir() and not _is_ignored(root, match.relative_to(root)):
-                found.add(match)
+            relative = match.relative_to(root)
+            if any(fnmatch.fnmatchcase(relative.as_posix(), other) for other in skipped):
+                continue
+            try:
+                if match.is_dir() and not _is_ignored(root, relative):
+                    found.add(match)
+            except OSError as exc:  # a folder that cannot be searched
+                raise _unreadable(match, exc) from None
     return found
 
 
 def _member_dirs(root: Path, config: Config) -> list[Path]:
-    included = _glob_dirs(root, config.packages)
-    excluded = _glob_dirs(root, config.exclude)
+    # Excluded folders as globs match them (``packages/legacy/**``), never looked into.
+    excluded: set[Path] = set()
+    for pattern in config.exclude:
+        stripped = pattern.rstrip("/") or "."
+        excluded.update([root] if stripped == "." else root.glob(stripped))
     members = []
-    for directory in included - excluded:
+    for directory in _glob_dirs(root, config.packages, skip=config.exclude) - excluded:
         relative = directory.relative_to(root).as_posix()
-        if any(fnmatch.fnmatchcase(relative, pattern.rstrip("/")) for pattern in config.exclude):
-            continue
-        if (directory / "pyproject.toml").is_file():
+        try:
+            has_pyproject = (directory / "pyproject.toml").is_file()
+        except OSError as exc:
+            raise _unreadable(directory, exc) from None
+        if has_pyproject:
             members.append(directory)
         else:
             logger.debug("skipping %s: no pyproject.toml", relative)
     return sorted(members, key=lambda path: path.relative_to(root).as_posix())
 
 
+def _named_explicitly(relative: str, patterns: Iterable[str]) -> bool:
+    """A glob without wildcards that is exactly this folder."""
+    return any(
+        pattern.rstrip("/") == relative and not any(char in pattern for char in "*?[")
+        for pattern in patterns
+    )
+
+
+def _enclosing(relative: str, folders: Collection[str]) -> str | None:
+    """The folder of ``folders`` that holds the POSIX path ``relative``, if any (string
+    slicing: discovery runs this for every member)."""
+    cut = relative.rfind("/")
+    while cut > 0:
+        if relative[:cut] in folders:
+            return relative[:cut]
+        cut = relative.rfind("/", 0, cut)
+    return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Both normalised (os.path.normpath): a string test, as fast as discovery needs."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def _resolve_dependencies(
+    root: Path,
     package_dir: Path,
     declared: Iterable[Any],
     member_dirs: Mapping[str, str],
     member_names: Mapping[str, str],
     self_name: str,
 ) -> tuple[InternalDependency, ...]:
+    """The edges to other members; every path dependency must point inside the repository
+    at a member, under that member's name. A path to the package itself is kept: it is a
+    cycle of one, refused by every command that needs an order."""
     edges: dict[str, dict[str, Any]] = {}
     pyproject = package_dir / "pyproject.toml"
+    top = os.path.normpath(root)
     for dep in declared:
         target: str | None = None
         if dep.path is not None:
+            where = f"{pyproject}: dependency {dep.name!r} in [{dep.declared_in}]"
             resolved = os.path.normpath(os.path.join(package_dir, dep.path))
+            if not _inside(resolved, top):
+                raise MetadataError(
+                    f"{where} points at {dep.path!r}, outside the monorepo {root}.",
+                    hint="A path dependency must point at a member package of this monorepo.",
+                )
             if not os.path.isdir(resolved):
                 raise MissingPathDependencyError(
-                    f"{pyproject}: dependency {dep.name!r} in [{dep.declared_in}] points at "
-                    f"{dep.path!r}, which does not exist.",
+                    f"{where} points at {dep.path!r}, which does not exist.",
                     hint="Fix the path or remove the dependency.",
                 )
             target = member_dirs.get(resolved)
-        if target is None:
+            if target is None:
+                raise MetadataError(
+                    f"{where} points at {dep.path!r}, which is not a member package.",
+                    hint="Fix the path, or add the folder to [tool.poetflow] packages.",
+                )
+            if target != dep.canonical:
+                raise MetadataError(
+                    f"{where} has the path {dep.path!r}, which is the member {target!r}, "
+                    "not this dependency.",
+                    hint=f"Name the dependency {target!r} or fix its path.",
+                )
+        else:
             target = member_names.get(dep.canonical)
-        if target is None or target == self_name:
-            continue
+            # By name alone, a package naming itself is an extra pulling in its other
+            # extras (all = ["pkg[a,b]"]), not a dependency.
+            if target is None or target == self_name:
+                continue
         edge = edges.setdefault(
             target,
             {
@@ -297,10 +385,23 @@ def _resolve_dependencies(
 
 
 def load_workspace(root: Path) -> Workspace:
-    """Read the configuration and every member of the monorepo at ``root``."""
+    """Read the configuration and every member of the monorepo at ``root``.
+
+    Every member's metadata is validated here (names, versions, requirements, path
+    dependencies), so a bad pyproject.toml stops every command before anything runs.
+    A package inside another member's folder (a project template, a test fixture) is not
+    a member unless a glob names its folder exactly.
+    """
     config = _load_config(root)
     found = []
+    accepted: set[str] = set()
     for directory in _member_dirs(root, config):
+        relative = directory.relative_to(root).as_posix()
+        # Folders come sorted, so a member's folder is met before anything inside it.
+        outer = _enclosing(relative, accepted)
+        if outer is not None and not _named_explicitly(relative, config.packages):
+            logger.debug("skipping %s: inside the member folder %s", relative, outer)
+            continue
         pyproject = directory / "pyproject.toml"
         data = read_toml(pyproject)
         metadata = read_project_metadata(data, pyproject)
@@ -308,6 +409,8 @@ def load_workspace(root: Path) -> Workspace:
             logger.debug("skipping %s: not a package", pyproject.relative_to(root))
             continue
         found.append((directory, data, metadata))
+        if directory != root:
+            accepted.add(relative)
 
     member_names: dict[str, str] = {}
     member_paths: dict[str, Path] = {}
@@ -338,7 +441,7 @@ def load_workspace(root: Path) -> Workspace:
                 relpath=directory.relative_to(root).as_posix(),
                 build_backend=metadata.build_backend,
                 dependencies=_resolve_dependencies(
-                    directory, metadata.dependencies, member_dirs, member_names, name
+                    root, directory, metadata.dependencies, member_dirs, member_names, name
                 ),
                 config=config.own
                 if directory == root

@@ -95,3 +95,32 @@ def test_unknown_ci_is_bad_usage(
     assert result.exit_code == 2
     assert "github, gitlab, jenkins" in result.stderr
     assert not (root / "pyproject.toml").exists()
+
+
+def test_project_templates_inside_a_package_do_not_become_members(
+    make_monorepo: Callable[..., Path], run_cli: Callable[..., CliResult]
+) -> None:
+    # The shape of langchain's repository: the CLI package ships cookiecutter-style project
+    # templates whose names are placeholders (two of them the same one).
+    templates = "libs/cli/acme_cli"
+    root = make_monorepo(
+        [
+            ("libs/core", "acme-core", "0.3.10"),
+            ("libs/cli", "acme-cli", "0.0.30"),
+            ("libs/partners/openai", "acme-openai", "0.2.2"),
+            (f"{templates}/integration_template", "__package_name__", "0.1.0"),
+            (f"{templates}/package_template", "__package_name__", "0.0.1"),
+            (f"{templates}/project_template", "__app_name__", "0.1.0"),
+        ]
+    )
+    result = run_cli("init", "--yes", cwd=root)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"not a member: {templates}/integration_template ('__package_name__', inside the "
+        "package acme-cli)" in result.stdout
+    )
+    for command in (["discover", "--json"], ["graph"], ["build", "--dry-run"]):
+        listed = run_cli(*command, cwd=root)
+        assert listed.exit_code == 0, listed.stderr
+    names = [package.name for package in load_workspace(root).packages]
+    assert names == ["acme-cli", "acme-core", "acme-openai"]

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from poetflow.init import detect_tag_format, inspect_repository, match_tag, settings_from
+from poetflow.init import (
+    config_table,
+    detect_tag_format,
+    inspect_repository,
+    is_placeholder_name,
+    match_tag,
+    settings_from,
+)
 
 DIAMOND = [
     ("packages/core", "acme-core", "1.2.0", "pep621"),
@@ -93,3 +100,44 @@ def test_python_version_for_ci_follows_the_strictest_package(
     assert inspect_repository(root).python_version == "3.13"
     (root / ".python-version").write_text("3.14.1\n", encoding="utf-8")
     assert inspect_repository(root).python_version == "3.14"
+
+
+def test_placeholder_names_are_skipped_and_excluded_from_a_wider_glob(
+    make_monorepo: Callable[..., Path],
+) -> None:
+    root = make_monorepo(
+        [
+            ("packages/a", "pkg-a", "1.0.0"),
+            ("packages/b", "pkg-b", "1.1.0"),
+            ("packages/template", "{{ cookiecutter.project_slug }}", "0.1.0"),
+        ]
+    )
+    inspection = inspect_repository(root)
+    assert [p.relpath for p in inspection.packages] == ["packages/a", "packages/b"]
+    assert [(s.relpath, s.reason) for s in inspection.skipped] == [
+        ("packages/template", "a template's placeholder name")
+    ]
+    # Listed one by one, the template is left out without an exclude...
+    assert inspection.package_globs == ("packages/a", "packages/b")
+    assert settings_from(inspection).exclude == ()
+    # ...but a glob that takes the whole folder proposes one.
+    settings = settings_from(inspection, packages=["packages/*"])
+    assert settings.exclude == ("packages/template",)
+    assert config_table(settings)["exclude"] == ["packages/template"]
+
+
+@pytest.mark.parametrize(
+    ("name", "placeholder"),
+    [
+        ("__package_name__", True),
+        ("{{ cookiecutter.name }}", True),
+        ("{{cookiecutter.project_slug}}", True),
+        ("${PROJECT}", True),
+        ("<your-package>", True),
+        ("{name}", True),
+        ("acme-core", False),
+        ("my__pkg", False),
+    ],
+)
+def test_placeholder_names(name: str, placeholder: bool) -> None:
+    assert is_placeholder_name(name) is placeholder

@@ -180,3 +180,19 @@ def test_unbumpable_version_is_bad_input(history_repo: Path, run_cli: Callable[.
     assert "packages/tools/pyproject.toml" in result.stderr
     assert "'1.2.3.4'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_tag_with_leading_zeros_counts_but_is_named_in_a_warning(
+    history_repo: Path, run_cli: Callable[..., Any]
+) -> None:
+    # tools was never released; a tag written by hand (or another tool) as 00.02 is 0.2.
+    git(history_repo, "tag", "tools-v00.02")
+    result = run_cli("version", "bump", "--dry-run", "--json", "-p", "tools", cwd=history_repo)
+    assert result.exit_code == 0, result.stderr
+    entry = json.loads(result.stdout)["packages"][0]
+    assert entry["last_tag"] == "tools-v00.02"
+    assert "warning: The tag 'tools-v00.02' counts as the release of version 0.2" in result.stderr
+    # Tags in the normal form (and semver-style pre-releases, beta-v1.3.0-rc.1) are no news.
+    git(history_repo, "tag", "-d", "tools-v00.02")
+    quiet = run_cli("version", "bump", "--dry-run", "--json", cwd=history_repo)
+    assert "warning" not in quiet.stderr

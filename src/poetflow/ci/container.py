@@ -138,6 +138,11 @@ def _run(
         sys.stdout.flush()
         sys.stderr.flush()
         os.execvp(invocation.argv[0], list(invocation.argv))
+    from poetflow.masking import register_process_secrets
+
+    # The command line may carry a URL password (--repository-url): registered, the
+    # session's CI system masks it before the command can print it.
+    register_process_secrets(invocation.argv, environ)
     if environ.get("POETFLOW_CONTAINER") == "1":
         prepare_container_environment(environ)
     os.chdir(invocation.cwd)

@@ -88,21 +88,27 @@ class CiSession:
 
 
 @contextmanager
-def ci_session(env: Mapping[str, str] | None = None) -> Iterator[CiSession]:
+def ci_session(
+    env: Mapping[str, str] | None = None, argv: Sequence[str] = ()
+) -> Iterator[CiSession]:
     """Detect the CI system of ``env`` and announce every secret to it while the block
-    runs. Nested sessions (the CLI inside the container adapter) are the outer one."""
+    runs: those of ``env`` and the URL passwords in ``argv`` and ``env``. Nested sessions
+    (the CLI inside the container adapter) are the outer one."""
     if _open:
+        from poetflow.masking import register_process_secrets
+
+        register_process_secrets(argv, os.environ if env is None else env)
         yield _open[0]
         return
     from poetflow.ci.registry import detect_system
-    from poetflow.masking import on_secret, register_environment_secrets
+    from poetflow.masking import on_secret, register_process_secrets
 
     env = os.environ if env is None else env
     session = CiSession(detect_system(env))
     unsubscribe = on_secret(session.announce)
     _open.append(session)
     try:
-        register_environment_secrets(env)
+        register_process_secrets(argv, env)
         yield session
     finally:
         _open.remove(session)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
+import os
 import sys
 
+import click
 import typer
+import typer.main
 
 from poetflow import __version__
 from poetflow.cli.options import (
@@ -102,6 +106,13 @@ for _name in COMMAND_MODULES:
     importlib.import_module(f"poetflow.cli.{_name}").register(app)
 
 
+@functools.cache
+def _command() -> click.Command:
+    # typer builds the click command anew on every call, a fifth of a second; one
+    # process (the tests, a container running several commands) needs it built once.
+    return typer.main.get_command(app)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turn PoetFlowError into its exit code.
 
@@ -110,9 +121,11 @@ def main(argv: list[str] | None = None) -> None:
     """
     from poetflow.ci.handover import ci_session
 
-    with ci_session():
+    # Before anything can print: every credential PoetFlow reads, from any variable or a
+    # URL's userinfo, is masked in every log line, table, report and hook output.
+    with ci_session(argv=sys.argv[1:] if argv is None else argv):
         try:
-            app(args=argv, prog_name="poetflow")
+            _command()(args=argv, prog_name="poetflow")
         except PoetFlowError as exc:
             logger.error("%s", exc, exc_info=logger.isEnabledFor(logging.DEBUG))
             sys.exit(exc.exit_code)

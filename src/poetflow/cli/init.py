@@ -83,6 +83,8 @@ def _describe(inspection: Inspection) -> str:
         )
     else:
         lines.append("  no Poetry packages found")
+    for project in inspection.skipped:
+        lines.append(f"  not a member: {project.relpath} ({project.name!r}, {project.reason})")
     if inspection.tag_format:
         guess = inspection.tag_format
         lines.append(f"  {guess.matched} of {guess.total} git tags follow {guess.tag_format}")
@@ -213,8 +215,9 @@ def _report(
         + ("" if planned.unchanged else " (it exists; --force replaces it)")
         for planned in kept
     ]
+    exclude = f", exclude = {list(settings.exclude)}" if settings.exclude else ""
     lines.append(
-        f"  packages = {list(settings.packages)}, versioning = {settings.versioning}, "
+        f"  packages = {list(settings.packages)}{exclude}, versioning = {settings.versioning}, "
         f"tag-format = {settings.tag_format}"
     )
     if not dry_run:

@@ -116,7 +116,9 @@ RepositoryUrlOption = Annotated[
     typer.Option(
         "--repository-url",
         envvar="POETFLOW_REPOSITORY_URL",
-        help="Upload URL of an index not configured by name.",
+        help="Upload URL of an index not configured by name. Its credentials: "
+        "POETFLOW_REPOSITORY_URL_TOKEN, or POETFLOW_REPOSITORY_URL_USERNAME and "
+        "POETFLOW_REPOSITORY_URL_PASSWORD (the repository is named 'url'), else POETFLOW_TOKEN.",
         show_default=False,
     ),
 ]

@@ -39,7 +39,12 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_edge=False, header_style="bold")
+    table = Table(
+        title=mask(title) if title else title,
+        title_justify="left",
+        show_edge=False,
+        header_style="bold",
+    )
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:

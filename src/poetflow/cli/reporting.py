@@ -107,6 +107,7 @@ def finish_command(
     directory = report_directory(options.report_dir)
     path: Path | None = None
     if options.dry_run:
+        # A dry run writes nothing anywhere: no report, no CI outputs or summary either.
         logger.info("dry run: the report would be written to %s", directory / REPORT_FILENAME)
     else:
         path = write_report(report, directory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -12,7 +13,12 @@ from typing import Any, Literal
 
 from poetflow.errors import ConfigError, PoetFlowError, StepFailedError
 from poetflow.hooks.config import PIPELINE_HOOK_KEYS, Hook
-from poetflow.masking import is_credential_variable, mask, registered_secrets
+from poetflow.masking import (
+    is_credential_variable,
+    mask,
+    register_secret,
+    registered_secrets,
+)
 from poetflow.process import run_process
 from poetflow.workspace import Package, Workspace
 
@@ -173,8 +179,16 @@ def hook_environment(
 ) -> dict[str, str]:
     """The environment a hook sees: ``base`` without credentials, its env, the POETFLOW_* facts."""
     source = os.environ if base is None else base
-    secrets = registered_secrets()
     allowed = set(hook.pass_env)
+    # A credential handed over by name is still a credential: whatever the hook prints
+    # of it is masked, whichever command runs the hook.
+    for name in allowed:
+        if is_credential_variable(name):
+            register_secret(source.get(name))
+            if name.endswith("_FILE") and source.get(name):
+                with contextlib.suppress(OSError, UnicodeDecodeError):
+                    register_secret(Path(source[name]).read_text(encoding="utf-8").strip())
+    secrets = registered_secrets()
     environment = {
         name: value
         for name, value in source.items()

@@ -97,14 +97,18 @@ def run_pipeline(
     elif "publish" in names:
         state.targets = publish_candidates(workspace, explicit)
     ctx = RunContext(selected=selected, options=options, state=state)
+    if {"build", "publish"} & set(names):
+        # Both go dependencies first, and a cycle has no order: refuse it (exit 2) before
+        # the version stage writes anything, not when the build stage starts.
+        workspace.graph.order([p.name for p in selected])
     before = {p.name: p.version for p in workspace.packages}
     releasing = bool(state.targets) or bool(plan and plan.releases)
     # Only a real release commits and tags what was built from the work tree.
     tags_the_build = "release" in names and bool(plan and plan.releases) and not options.dry_run
     if tags_the_build and not (options.allow_dirty or workspace.config.pipeline.allow_dirty):
         _preflight_clean(workspace)
-    if "publish" in names and releasing:
-        _preflight_publish(workspace, options)
+    if "publish" in names:
+        _preflight_publish(workspace, options, credentials=releasing)
 
     telemetry = Telemetry.start(pipeline="poetflow run", endpoint=options.telemetry_endpoint)
     run_pipeline_hooks(workspace, "pre-run", dry_run=options.dry_run)
@@ -186,11 +190,13 @@ def _preflight_clean(workspace: Workspace) -> None:
         )
 
 
-def _preflight_publish(workspace: Workspace, options: RunOptions) -> None:
-    """Missing credentials are bad input: say so before anything is tested or written."""
+def _preflight_publish(workspace: Workspace, options: RunOptions, *, credentials: bool) -> None:
+    """An unknown repository or a bad URL, and missing credentials when there is something
+    to upload, are bad input: say so before anything is tested or written."""
     from poetflow.publish.credentials import resolve_credentials
     from poetflow.publish.repositories import resolve_repository
 
     repository = options.repository or workspace.config.pipeline.repository
     target = resolve_repository(workspace, repository, options.repository_url)
-    resolve_credentials(target)
+    if credentials:
+        resolve_credentials(target)

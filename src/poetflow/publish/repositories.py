@@ -11,6 +11,8 @@ from pathlib import Path
 
 from poetflow.errors import PublishError
 from poetflow.publish.settings import default_index_url
+from poetflow.tables import shown
+from poetflow.urls import url_problem
 from poetflow.workspace import Workspace
 
 __all__ = [
@@ -85,6 +87,16 @@ def _configured(workspace: Workspace, name: str) -> Repository | None:
     return Repository(name, entry.url, entry.index_url, workspace.config.where)
 
 
+def _check_url(url: str, source: str) -> None:
+    """Refuse a URL the upload could not even open, before anything is built."""
+    problem = url_problem(url)
+    if problem:
+        raise PublishError(
+            f"{source} {shown(url)} is not a URL: {problem}.",
+            hint="Give the upload URL of the index, e.g. https://pkgs.example.com/legacy/.",
+        )
+
+
 def resolve_repository(
     workspace: Workspace,
     name: str | None,
@@ -100,6 +112,7 @@ def resolve_repository(
     if url is not None:
         if name is not None:
             raise PublishError("Give --repository or --repository-url, not both.")
+        _check_url(url, "--repository-url")
         return Repository("url", url, default_index_url(url), "--repository-url")
     if name is None:
         name = workspace.config.publish.repository or "pypi"
@@ -108,12 +121,14 @@ def resolve_repository(
         return repository
     env_url = env.get(f"POETRY_REPOSITORIES_{env_key(name)}_URL")
     if env_url:
+        _check_url(env_url, f"POETRY_REPOSITORIES_{env_key(name)}_URL")
         return Repository(
             name, env_url, default_index_url(env_url), f"POETRY_REPOSITORIES_{env_key(name)}_URL"
         )
     for poetry_name, poetry_url in _poetry_repositories(env).items():
         if env_key(poetry_name) == env_key(name):
             source = str(poetry_config_dir(env) / "config.toml")
+            _check_url(poetry_url, f"{source}: repositories.{poetry_name}.url")
             return Repository(name, poetry_url, default_index_url(poetry_url), source)
     if name in BUILTIN_REPOSITORIES:
         return BUILTIN_REPOSITORIES[name]

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from poetflow.tables import Table
+from poetflow.tables import Table, shown
+from poetflow.urls import url_problem
 
 __all__ = [
     "PublishSettings",
@@ -64,6 +65,14 @@ def parse_repositories(table: Table) -> Mapping[str, RepositorySettings]:
                 f'Add url = "https://.../" under [{entry.path}].',
             )
         index_url = entry.string("index-url", default_index_url(url))
+        for key, value in (("url", url), ("index-url", index_url)):
+            problem = url_problem(value)
+            if problem:
+                raise entry.error(
+                    key,
+                    f"= {shown(value)} is not a URL: {problem}.",
+                    'Write it like url = "https://pkgs.example.com/legacy/".',
+                )
         found[name] = RepositorySettings(name, url, index_url)
     return found
 

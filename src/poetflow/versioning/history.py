@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ __all__ = [
     "message_parser",
     "tag_pattern",
 ]
+
+logger = logging.getLogger(__name__)
+_RELEASE_RE = re.compile(r"\d+(?:\.\d+)*")
 
 
 @dataclass(frozen=True)
@@ -166,12 +170,28 @@ def _release_tags(
         key = canonical_name(match.group("name")) if named else ""
         if named and key not in workspace.by_name:
             continue
+        _warn_unusual(tag.name, match.group("version"), version)
         per_key.setdefault(key, []).append(
             ReleaseTag(tag.name, str(version), tag.commit, tag.time, version.is_prerelease)
         )
     for tags in per_key.values():
         tags.sort(key=lambda tag: (parse_pep440(tag.version), tag.time))
     return per_key
+
+
+def _warn_unusual(tag: str, written: str, version: Any) -> None:
+    """A tag whose release numbers are not as PEP 440 prints them (``v01.02`` is 1.2) still
+    counts, but it may be a typo or another tool's tag: say how it was read."""
+    release = _RELEASE_RE.match(written)
+    normal = ".".join(str(part) for part in version.release)
+    if release is not None and release.group() != normal:
+        logger.warning(
+            "The tag %r counts as the release of version %s: its version %r has leading "
+            "zeros, which PEP 440 drops. Retag it if that is not the release it marks.",
+            tag,
+            version,
+            written,
+        )
 
 
 class _PathOwners:

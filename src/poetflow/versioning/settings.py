@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, cast
 
-from poetflow.tables import Table
+from poetflow.tables import Table, relative_path_problem, shown
 
 if TYPE_CHECKING:
     from poetflow.workspace import Package, Workspace
@@ -122,6 +122,14 @@ def parse_version_files(table: Table) -> tuple[tuple[str, str], ...]:
         path, _, variable = item.rpartition(":")
         if not path:
             path, variable = item, "__version__"
+        # The release writes these files: never outside the package.
+        problem = relative_path_problem(path)
+        if problem:
+            raise table.error(
+                "version-files",
+                f"has {shown(item)}, which is invalid: {problem}.",
+                'Name a file inside the package, e.g. "src/pkg/__init__.py:__version__".',
+            )
         found.append((path, variable or "__version__"))
     return tuple(found)
 
