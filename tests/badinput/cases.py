@@ -457,7 +457,7 @@ _WORKSPACE_CASES = [
     Case(
         "member-version-file-outside",
         append(A, '[tool.poetflow]\nversion-files = ["../../../etc/passwd:x"]'),
-        (A, "version-files", "'..'"),
+        (A, "version-files", "outside the repository"),
     ),
 ]
 

@@ -122,13 +122,15 @@ def parse_version_files(table: Table) -> tuple[tuple[str, str], ...]:
         path, _, variable = item.rpartition(":")
         if not path:
             path, variable = item, "__version__"
-        # The release writes these files: never outside the package.
-        problem = relative_path_problem(path)
+        # A version file may sit above its package (a root VERSION file of a synchronized
+        # release): where it resolves to, symlinks included, is checked against the
+        # repository root when the workspace loads (containment.check_inside_root).
+        problem = relative_path_problem(path, may_leave=True)
         if problem:
             raise table.error(
                 "version-files",
                 f"has {shown(item)}, which is invalid: {problem}.",
-                'Name a file inside the package, e.g. "src/pkg/__init__.py:__version__".',
+                'Name a file relative to the package, e.g. "src/pkg/__init__.py:__version__".',
             )
         found.append((path, variable or "__version__"))
     return tuple(found)
