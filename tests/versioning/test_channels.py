@@ -254,3 +254,21 @@ def test_channel_arithmetic(
 def test_counter_continues_only_within_its_release_and_label() -> None:
     assert continue_counter("2.0.0rc1", ["2.0.0b7", "1.9.0rc4", "2.0.0rc2"]) == "2.0.0rc3"
     assert continue_counter("2.0.0", ["2.0.0rc2"]) == "2.0.0"
+
+
+def test_a_final_fix_merged_from_main_makes_the_next_rc(
+    repo: Path, run_cli: Callable[..., Any]
+) -> None:
+    git(repo, "checkout", "-q", "-b", "next")
+    commit_change(repo, "core", "feat(core): batch API")
+    assert release(run_cli, repo)["by_name"]["core"]["next"] == "1.5.0rc1"
+    git(repo, "checkout", "-q", "main")
+    (repo / "packages/core/src/core/hotfix.py").write_text("# fix\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "fix(core): hotfix")
+    assert release(run_cli, repo)["by_name"]["core"]["next"] == "1.4.1"
+    git(repo, "checkout", "-q", "next")
+    # The versions and changelogs conflict; next keeps its own, as a team would.
+    git(repo, "merge", "-q", "-X", "ours", "main", "-m", "Merge branch 'main' into next")
+    core = bump(run_cli, repo, "--dry-run")["by_name"]["core"]
+    assert (core["current"], core["next"]) == ("1.5.0rc1", "1.5.0rc2")

@@ -235,8 +235,11 @@ def _on_channel(
         return replace(base, reasons=(*reasons, "dynamic version: not managed by PoetFlow"))
     if _level(history.pending, settings) is None:
         return replace(base, reasons=(*reasons, "nothing to release"))
-    final_level = _zero_rule(_level(history.since_final, settings), current, settings)
-    assert final_level is not None  # since_final holds every pending commit
+    # Usually the pending commits are among those since the last final release; not when
+    # that final release arrived by merging main into the channel after its last
+    # pre-release (main's fix is pending here, but older than the final tag's step).
+    levels = [_level(history.since_final, settings), _level(history.pending, settings)]
+    final_level = _zero_rule(max_level(levels), current, settings) or "patch"
     nxt = channel_prerelease(
         current,
         channel.prerelease,
