@@ -18,7 +18,12 @@ from channel_repo import (
 from packaging.version import Version
 from version_history import git
 
-from poetflow.versioning.channels import channel_prerelease, continue_counter
+from poetflow.versioning.channels import (
+    Channel,
+    channel_prerelease,
+    continue_counter,
+    select_channel,
+)
 
 
 @pytest.fixture
@@ -272,3 +277,12 @@ def test_a_final_fix_merged_from_main_makes_the_next_rc(
     git(repo, "merge", "-q", "-X", "ours", "main", "-m", "Merge branch 'main' into next")
     core = bump(run_cli, repo, "--dry-run")["by_name"]["core"]
     assert (core["current"], core["next"]) == ("1.5.0rc1", "1.5.0rc2")
+
+
+def test_a_channel_naming_the_branch_wins_over_a_pattern() -> None:
+    beta = Channel("beta", "beta/*", "b")
+    special = Channel("special", "beta/special", "rc")
+    assert select_channel((beta, special), "beta/special") == special
+    assert select_channel((beta, special), "beta/other") == beta
+    assert select_channel((beta, special), "Beta/other") is None  # case-sensitive, like git
+    assert select_channel((beta, special), None) is None
