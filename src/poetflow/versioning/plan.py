@@ -259,7 +259,7 @@ def _on_channel(
         base,
         next=nxt,
         bump="prerelease",
-        reasons=(*reasons, f"{channel.describe()}: {final_level} changes{since}"),
+        reasons=(*reasons, f"channel {channel.name} ({channel.prerelease}): {final_level}{since}"),
     )
 
 
