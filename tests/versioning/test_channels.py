@@ -286,3 +286,22 @@ def test_a_channel_naming_the_branch_wins_over_a_pattern() -> None:
     assert select_channel((beta, special), "beta/other") == beta
     assert select_channel((beta, special), "Beta/other") is None  # case-sensitive, like git
     assert select_channel((beta, special), None) is None
+
+
+def test_synchronized_versioning_on_a_channel(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    root = build_channel_repo(tmp_path, extra_config='versioning = "synchronized"\n')
+    for name in ("lib", "core", "app"):
+        path = root / "packages" / name / "pyproject.toml"
+        text = path.read_text()
+        old = text.split('version = "', 1)[1].split('"', 1)[0]
+        path.write_text(text.replace(f'version = "{old}"', 'version = "1.4.0"', 1))
+    git(root, "commit", "-qam", "chore: one version")
+    git(root, "tag", "-a", "v1.4.0", "-m", "v1.4.0")
+    git(root, "checkout", "-q", "-b", "next")
+    commit_change(root, "lib", "feat(lib): streaming reader")
+    plan = release(run_cli, root)
+    assert {entry["next"] for entry in plan["packages"]} == {"1.5.0rc1"}
+    assert "v1.5.0rc1" in git(root, "tag", "--list").split()
+    commit_change(root, "core", "fix(core): retry")
+    plan = release(run_cli, root)
+    assert {entry["next"] for entry in plan["packages"]} == {"1.5.0rc2"}
