@@ -85,3 +85,17 @@ def test_channel_prereleases_upload_and_pip_takes_them_only_with_pre(
         "app-0.5.1rc1-py3-none-any.whl",
         "core-1.5.0rc1-py3-none-any.whl",
     ]
+
+    # Merged to main, the pipeline graduates them: versions, tags, builds and uploads.
+    git(root, "checkout", "-q", "main")
+    git(root, "merge", "-q", "--no-ff", "next", "-m", "Merge branch 'next'")
+    ran = run_cli("run", "--skip", "test", "--repository", "local", cwd=root)
+    assert ran.exit_code == 0, ran.stderr
+    assert {"core-1.5.0-py3-none-any.whl", "app-0.5.1-py3-none-any.whl"} <= set(
+        index_server.files()
+    )
+    assert {"core-v1.5.0", "app-v0.5.1"} <= set(git(root, "tag", "--list").split())
+    assert _pip_download(index_server, tmp_path / "final", "app") == [
+        "app-0.5.1-py3-none-any.whl",
+        "core-1.5.0-py3-none-any.whl",
+    ]
