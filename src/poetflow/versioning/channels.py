@@ -19,6 +19,8 @@ from poetflow.tables import Table, shown
 from poetflow.versioning.versions import BumpLevel, PreToken, next_final, parse_pep440
 
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from poetflow.git import Repository
 
 __all__ = [
@@ -34,13 +36,12 @@ __all__ = [
 PRE_LABELS: tuple[PreToken, ...] = ("a", "b", "rc")
 # What people write for a label, and the PEP 440 spelling PoetFlow wants instead: the
 # normalised form is what ends up in pyproject.toml, tags and file names.
-_SPELLINGS = {
+_SPELLINGS: dict[str, str] = {
     "alpha": "a",
     "beta": "b",
     "c": "rc",
     "pre": "rc",
     "preview": "rc",
-    "dev": None,
 }
 _KEYS = ("branch", "prerelease")
 _GLOB_CHARS = frozenset("*?[")
@@ -195,9 +196,9 @@ def continue_counter(version: str, known: Iterable[str], current: str | None = N
     return str(Version(f"{target.base_version}{label}{highest + 1}"))
 
 
-def _release(version: object) -> tuple[int, ...]:
-    release = tuple(getattr(version, "release", ()))
-    return (*release, 0, 0, 0)[:3]
+def _release(version: Version) -> tuple[int, ...]:
+    """MAJOR.MINOR.PATCH, so that ``2.0rc1`` and ``2.0.0rc2`` count as one release."""
+    return (*version.release, 0, 0, 0)[:3]
 
 
 def channel_prerelease(
