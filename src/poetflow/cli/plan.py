@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from poetflow.cli.options import (
-    AllOption,
+    ChangedOrAllOption,
     PackageOption,
     SinceOption,
     current_options,
@@ -15,7 +15,7 @@ from poetflow.cli.options import (
     make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
+from poetflow.cli.output import Cell, print_json, print_table, print_text, workspace_from_options
 
 __all__ = ["register"]
 
@@ -49,7 +49,7 @@ def plan(
             help=_format_help(),
         ),
     ] = "text",
-    all_: AllOption = False,
+    all_: ChangedOrAllOption = False,
     package: PackageOption = None,
     since: SinceOption = None,
 ) -> None:
@@ -71,19 +71,31 @@ def plan(
         print_json(result)
     elif chosen in ci_formats:
         print_text(ci_formats[chosen].render(result))
+    elif not result["packages"]:
+        print_text("poetflow plan: nothing to release (no commits since the last releases).")
     else:
-        rows = [
+        rows: list[list[Cell]] = [
             [
                 p["package"],
                 str(p["current"]),
-                str(p["next"]),
+                str(p["next"]) if p["bump"] else "-",
                 p["bump"] or "-",
-                "; ".join(p["reasons"]) or "-",
+                p["reasons"] or "-",
                 ", ".join(p["stages"]),
             ]
             for p in result["packages"]
         ]
-        print_table("poetflow plan", ["package", "current", "next", "bump", "why", "stages"], rows)
+        releasing = sum(1 for p in result["packages"] if p["bump"])
+        print_table(
+            f"poetflow plan: {_count(releasing, 'release')}, "
+            f"{_count(len(rows) - releasing, 'package')} tested only",
+            ["package", "current", "next", "bump", "why", "stages"],
+            rows,
+        )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def register(app: typer.Typer) -> None:
