@@ -108,8 +108,7 @@ def test_every_argument_is_explained(path: str, command: click.Command) -> None:
         shown = _help(command, path, width)
         for param in command.params:
             if isinstance(param, click.Argument):
-                record = param.get_help_record(click.Context(command))  # type: ignore[attr-defined]
-                assert record is not None and param.help, f"`{path}`: {param.name} has no help"
+                assert param.help, f"`{path}`: the argument {param.name} has no help"
                 assert param.help.split()[0] in shown
 
 
@@ -171,7 +170,8 @@ def _parse(argv: list[str]) -> click.Command:
     rest = [*ctx._protected_args, *ctx.args]
     while isinstance(command, click.Group):
         name, sub, rest = command.resolve_command(ctx, rest)
-        assert sub is not None and name is not None
+        assert sub is not None
+        assert name is not None
         ctx = sub.make_context(name, rest, parent=ctx)
         command = sub
         rest = [*ctx._protected_args, *ctx.args]
