@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -80,7 +80,7 @@ def plan(
                 str(p["current"]),
                 str(p["next"]) if p["bump"] else "-",
                 p["bump"] or "-",
-                p["reasons"] or "-",
+                _why(p, result["packages"]) or "-",
                 ", ".join(p["stages"]),
             ]
             for p in result["packages"]
@@ -92,6 +92,21 @@ def plan(
             ["package", "current", "next", "bump", "why", "stages"],
             rows,
         )
+
+
+def _why(package: dict[str, Any], packages: list[dict[str, Any]]) -> list[str]:
+    """The reasons, with the dependency releases it follows said once, by new version:
+    "new dependencies: acme-http 0.4.2, acme-storage 2.1.0"."""
+    releasing = {p["package"]: p["next"] for p in packages if p["bump"]}
+    # The engine says "dependency NAME OLD -> NEW" per dependency; one line reads better.
+    own = [reason for reason in package["reasons"] if not reason.startswith("dependency ")]
+    followed = [
+        f"{name} {releasing[name]}" for name in package["dependencies"] if name in releasing
+    ]
+    if not followed or len(own) == len(package["reasons"]):
+        return list(package["reasons"])
+    noun = "dependency" if len(followed) == 1 else "dependencies"
+    return [*own, f"new {noun}: {', '.join(followed)}"]
 
 
 def _count(number: int, noun: str) -> str:
