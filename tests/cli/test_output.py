@@ -32,7 +32,7 @@ def _strip_ansi(text: str) -> str:
 def output(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """stdout as a terminal (a rich table) or as a CI log (plain text, no rich)."""
     terminal = request.param == "terminal"
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: terminal)
+    monkeypatch.setattr("poetflow.cli.output._is_terminal", lambda: terminal)
     return str(request.param)
 
 
@@ -61,18 +61,24 @@ def test_markup_like_text_prints_as_written(
     assert "[/bold]" in shown
 
 
-@pytest.mark.parametrize("width", [80, 200])
+@pytest.mark.parametrize("width", [80, 100, 120, 160, 200])
 def test_tables_fit_without_cutting_a_file_name_or_a_url(
     output: str, width: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rows = [["acme-storage", "2.0.3 -> 2.1.0", FILES, [URL]], ["acme-core", "1.2.0", "-", "-"]]
-    print_table("poetflow run", ["package", "version", "artifacts", "published"], rows, width=width)
+    stages = "test: passed, build: built, publish: published"
+    rows = [
+        ["acme-storage", "2.0.3 -> 2.1.0", stages, FILES, [URL]],
+        ["acme-core", "1.2.0", "test: passed", "-", "-"],
+    ]
+    columns = ["package", "version", "stages", "artifacts", "published"]
+    print_table("poetflow run", columns, rows, width=width)
     shown = _strip_ansi(capsys.readouterr().out)
     words = set(shown.replace(",", " ").split())
     assert {*FILES, URL} <= words, shown  # each one whole on one line
     assert max(len(line.rstrip()) for line in shown.splitlines()) <= max(width, len(URL) + 20)
-    if width == 200:
-        # Wide enough: one row per package, the header once.
+    assert "published" in words  # no column cropped at the edge
+    if width >= 160 and output == "terminal":
+        # Wide enough for rich (it wraps between words): one row per package, one header.
         assert sum("acme-storage" in line for line in shown.splitlines()) == 1
         assert sum("artifacts" in line for line in shown.splitlines()) == 1
 
@@ -105,7 +111,7 @@ def test_doctor_prints_the_table_name_in_its_fix(
     shutil.copytree(demo_repo / "packages" / "core", demo_repo / "packages" / "core-copy")
     git(demo_repo, "add", "-A")
     git(demo_repo, "commit", "-q", "-m", "chore: a copy")
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: terminal)
+    monkeypatch.setattr("poetflow.cli.output._is_terminal", lambda: terminal)
     monkeypatch.setenv("COLUMNS", "200")
     result = run_cli("doctor", cwd=demo_repo)
     assert result.exit_code == 2

@@ -66,7 +66,7 @@ def print_table(
     texts = [[_lines(cell) for cell in row] for row in rows]
     headers = [mask(column) for column in columns]
     shown_title = mask(title) if title else None
-    terminal = sys.stdout.isatty()
+    terminal = _is_terminal()
     available = width or _output_width(terminal)
     if not _fits(headers, texts, available, terminal=terminal):
         print_text(render_records(shown_title, headers, texts, available))
@@ -113,6 +113,10 @@ def render_records(
     return "\n".join(lines).rstrip("\n")
 
 
+def _is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def _lines(cell: Cell) -> list[str]:
     if isinstance(cell, str):
         return [mask(cell)]
@@ -141,9 +145,10 @@ def _fits(
             max([len(column), *(len(", ".join(row[i])) for row in rows)])
             for i, column in enumerate(columns)
         ]
-    # rich pads each cell by one on either side and draws a rule between columns.
-    gap = 3 if terminal else len(_GAP)
-    return sum(need) + gap * (len(columns) - 1) <= width
+    if terminal:
+        # rich pads every cell by one on either side and draws a rule between columns.
+        return sum(need) + 2 * len(columns) + len(columns) - 1 <= width
+    return sum(need) + len(_GAP) * (len(columns) - 1) <= width
 
 
 def _words(lines: list[str]) -> list[str]:
@@ -165,8 +170,17 @@ def _print_rich(
         show_edge=False,
         header_style="bold",
     )
-    for column in columns:
-        table.add_column(Text(column), overflow="fold")
+    for index, column in enumerate(columns):
+        # At least its longest word: rich shares out the width in proportion otherwise,
+        # and folds a file name that would have fitted ("...-py3-none-any." / "whl").
+        words = [len(word) for row in rows for word in _words(row[index])]
+        longest = max([len(column), *words])
+        # And a column of single words (file names, URLs, hosts) is never squeezed: rich
+        # narrows the widest columns first, whatever their minimum.
+        widest = max([len(column), *(len(line) for row in rows for line in row[index])])
+        table.add_column(
+            Text(column), overflow="fold", min_width=longest, no_wrap=widest == longest
+        )
     for row in rows:
         table.add_row(*(Text("\n".join(cell)) for cell in row))
     Console(soft_wrap=False, width=width).print(table)
