@@ -195,3 +195,11 @@ def test_every_example_still_parses(
             _parse(words[1:])
         except click.UsageError as exc:
             pytest.fail(f"`{example}` (in `{path} --help`) no longer parses: {exc}")
+
+
+@pytest.mark.parametrize("path", ["poetflow run", "poetflow plan"])
+def test_run_and_plan_say_one_thing_about_their_default(path: str) -> None:
+    # Both default to the packages with unreleased commits; --all said it was the default.
+    shown = " ".join(_help(dict(COMMANDS)[path], path, 120).split())
+    assert "the default when nothing is selected" not in shown
+    assert "Default: the packages with commits since their last release" in shown
