@@ -36,6 +36,8 @@ __all__ = [
     "artifact_record",
     "build_run_report",
     "ci_outputs",
+    "mermaid_gantt",
+    "mermaid_graph",
     "read_report",
     "render_markdown",
     "schema_path",
@@ -87,6 +89,9 @@ class StageRecord:
     status: str  # per package: stage-specific (passed, built, uploaded, skipped, failed, ...)
     duration: float = 0.0
     detail: str = ""
+    # Seconds from the start of the run to the start of the stage. The packages of a stage
+    # share its start: they run in dependency order, ``jobs`` at a time, inside it.
+    started: float = 0.0
 
     @property
     def failed(self) -> bool:
@@ -115,6 +120,8 @@ class PackageRecord:
     stages: tuple[StageRecord, ...] = ()
     artifacts: tuple[ArtifactRecord, ...] = ()
     tests: TestCounts | None = None
+    # The packages of the same report it needs at run time (the summary's graph).
+    dependencies: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -211,6 +218,7 @@ def _stage_dict(stage: StageRecord) -> dict[str, Any]:
         "name": stage.name,
         "status": stage.status,
         "duration": round(stage.duration, 3),
+        "started": round(stage.started, 3),
         "detail": stage.detail,
     }
 
@@ -221,6 +229,7 @@ def _stage_from(data: Mapping[str, Any]) -> StageRecord:
         str(data["status"]),
         float(data.get("duration", 0.0)),
         str(data.get("detail", "")),
+        float(data.get("started", 0.0)),
     )
 
 
@@ -243,6 +252,7 @@ def _package_dict(package: PackageRecord) -> dict[str, Any]:
             for artifact in package.artifacts
         ],
         "published_to": list(package.published_to),
+        "dependencies": list(package.dependencies),
         "tests": None
         if package.tests is None
         else {
@@ -273,6 +283,7 @@ def _package_from(data: Mapping[str, Any]) -> PackageRecord:
             for item in data.get("artifacts", ())
         ),
         tests=None if tests is None else TestCounts(**tests),
+        dependencies=tuple(data.get("dependencies", ())),
     )
 
 
@@ -347,6 +358,7 @@ def build_run_report(
     comes from its outcome's :class:`~poetflow.pipeline.runner.PackageFacts`.
     """
     before = dict(versions_before or {})
+    involved = {package.name for package in packages}
     records = []
     for package in packages:
         stages: list[StageRecord] = []
@@ -359,7 +371,9 @@ def build_run_report(
             own = outcome.packages.get(package.name)
             if own is None:
                 continue
-            stages.append(StageRecord(outcome.name, own.status, own.duration, own.detail))
+            stages.append(
+                StageRecord(outcome.name, own.status, own.duration, own.detail, outcome.started)
+            )
             facts = own.facts
             if facts.version is not None:
                 version_after = facts.version
@@ -389,6 +403,7 @@ def build_run_report(
                 tuple(stages),
                 artifacts,
                 tests,
+                tuple(d for d in package.runtime_dependencies if d in involved),
             )
         )
     status: RunStatus = "succeeded" if exit_code == 0 else ("error" if exit_code == 2 else "failed")
@@ -398,7 +413,9 @@ def build_run_report(
         status=status,
         exit_code=exit_code,
         packages=tuple(records),
-        stages=tuple(StageRecord(o.name, o.status, o.duration, o.summary) for o in result.outcomes),
+        stages=tuple(
+            StageRecord(o.name, o.status, o.duration, o.summary, o.started) for o in result.outcomes
+        ),
         dry_run=dry_run,
         duration=result.duration,
         root=str(root),
@@ -481,10 +498,93 @@ def render_markdown(report: RunReport) -> str:
         for name, stage in failures:
             detail = f": {_cell(stage.detail)}" if stage.detail else ""
             lines.append(f"- **{_cell(name)}** — {stage.name} {stage.status}{detail}")
+    lines += _mermaid_sections(report)
     if lines[-1]:
         lines.append("")
     lines += [f"_{report.duration:.1f}s · exit code {report.exit_code}_", ""]
     return mask("\n".join(lines))
+
+
+# --- Mermaid (GitHub and GitLab render both in Markdown) ---------------------------------
+
+# Stage statuses that did no work: left out of the timeline.
+_IDLE = frozenset({"skipped", "unchanged", "up to date", "cached", "blocked"})
+
+
+def _mermaid_sections(report: RunReport) -> list[str]:
+    """The released packages as a dependency graph, then each package's stages on a
+    timeline; nothing when the run changed no version and ran no stage."""
+    lines: list[str] = []
+    graph = mermaid_graph(report)
+    if graph:
+        lines += ["", "### Released packages", "", "```mermaid", *graph, "```"]
+    gantt = mermaid_gantt(report)
+    if gantt:
+        lines += ["", "### Timeline", "", "```mermaid", *gantt, "```"]
+    return lines
+
+
+def _released_or_bumped(report: RunReport) -> list[PackageRecord]:
+    return [
+        package
+        for package in report.packages
+        if package.released or package.version_before != package.version_after
+    ]
+
+
+def _label(text: str) -> str:
+    # Inside a quoted Mermaid label only the quote itself needs an entity.
+    return text.replace('"', "#quot;")
+
+
+def mermaid_graph(report: RunReport) -> list[str]:
+    """``graph LR`` of the packages this run released (or bumped, in a dry run), an edge
+    from each to the released packages it depends on."""
+    packages = _released_or_bumped(report)
+    ids = {package.name: f"p{index}" for index, package in enumerate(packages)}
+    if not ids:
+        return []
+    lines = ["graph LR"]
+    for package in packages:
+        version = _version_text(package)
+        lines.append(f'  {ids[package.name]}["{_label(package.name)}<br/>{_label(version)}"]')
+    for package in packages:
+        for dependency in package.dependencies:
+            if dependency in ids:
+                lines.append(f"  {ids[package.name]} --> {ids[dependency]}")
+    return lines
+
+
+def _version_text(package: PackageRecord) -> str:
+    before, after = package.version_before or "-", package.version_after or "-"
+    return f"{before} → {after}" if before != after else after
+
+
+def _task_name(text: str) -> str:
+    # ":" ends a Gantt task's name and "#"/";" start comments and entities.
+    return text.replace(":", " ").replace("#", " ").replace(";", " ")
+
+
+def mermaid_gantt(report: RunReport) -> list[str]:
+    """A ``gantt`` chart: a section per package, a bar per stage that did work, from the
+    stage's start for the package's own duration (milliseconds since the run started)."""
+    sections: list[str] = []
+    for package in report.packages:
+        bars = []
+        for stage in package.stages:
+            if stage.status in _IDLE:
+                continue
+            start = round(stage.started * 1000)
+            # A bar needs a width to be seen; a stage of a few milliseconds gets one.
+            end = start + max(round(stage.duration * 1000), 10)
+            tag = "crit, " if stage.failed else "done, "
+            name = _task_name(f"{stage.name} {stage.status}")
+            bars.append(f"  {name} ({stage.duration:.1f}s) :{tag}{start}, {end}")
+        if bars:
+            sections += [f"  section {_task_name(package.name)}", *bars]
+    if not sections:
+        return []
+    return ["gantt", "  dateFormat x", "  axisFormat %M:%S", *sections]
 
 
 # --- CI outputs ----------------------------------------------------------------------------

@@ -266,3 +266,76 @@ def test_a_rerun_that_finds_its_files_on_the_index_released_nothing(tmp_path: Pa
     assert not rerun.released
     report = RunReport(command="run", status="succeeded", exit_code=0, packages=(rerun,))
     assert ci_outputs(report, None)["released"] == "false"
+
+
+def test_the_summary_draws_the_released_graph_and_a_timeline(demo_repo: Path) -> None:
+    from poetflow.pipeline.runner import PackageFacts, PackageOutcome, PipelineResult, StageOutcome
+    from poetflow.workspace import load_workspace
+
+    workspace = load_workspace(demo_repo)
+    bumped = {"acme-core": "2.0.0", "acme-http": "0.4.2", "acme-app": "0.9.1"}
+    result = PipelineResult(
+        (
+            StageOutcome(
+                "test",
+                "succeeded",
+                packages={name: PackageOutcome("passed", duration=1.5) for name in bumped}
+                | {"acme-storage": PackageOutcome("cached")},
+                duration=2.0,
+                started=0.0,
+            ),
+            StageOutcome(
+                "version",
+                "succeeded",
+                packages={
+                    name: PackageOutcome("bumped", facts=PackageFacts(version=version))
+                    for name, version in bumped.items()
+                },
+                duration=0.5,
+                started=2.0,
+            ),
+            StageOutcome(
+                "publish",
+                "failed",
+                packages={"acme-app": PackageOutcome("failed", "503: index down", duration=0.25)},
+                duration=0.3,
+                started=2.5,
+            ),
+        ),
+        3.0,
+    )
+    report = build_run_report(
+        "poetflow run",
+        result,
+        list(workspace.packages),
+        root=workspace.root,
+        exit_code=1,
+        versions_before={p.name: p.version for p in workspace.packages},
+    )
+    summary = render_markdown(report)
+    graph = summary.split("### Released packages")[1].split("```")[1]
+    # The bumped packages only (acme-storage released nothing), an edge to each dependency.
+    assert graph.count("[") == 3
+    assert '"acme-core<br/>1.2.0 → 2.0.0"' in graph
+    assert "acme-storage" not in graph
+    ids = {line.split("[")[0].strip(): line for line in graph.splitlines() if "[" in line}
+    edges = {tuple(line.split(" --> ")) for line in graph.strip().splitlines() if "-->" in line}
+    named = {
+        (ids[a.strip()].split('"')[1].split("<")[0], ids[b.strip()].split('"')[1].split("<")[0])
+        for a, b in edges
+    }
+    assert named == {("acme-http", "acme-core"), ("acme-app", "acme-http")}
+
+    gantt = summary.split("### Timeline")[1].split("```")[1].strip().splitlines()
+    assert gantt[:3] == ["mermaid", "gantt", "  dateFormat x"]
+    assert "  section acme-app" in gantt
+    assert "  test passed (1.5s) :done, 0, 1500" in gantt
+    assert "  version bumped (0.0s) :done, 2000, 2010" in gantt
+    assert "  publish failed (0.2s) :crit, 2500, 2750" in gantt
+    assert "  section acme-storage" not in gantt  # a cached test did no work
+    # The stage start offsets are in the report file too.
+    data = report.to_dict()
+    assert [stage["started"] for stage in data["stages"]] == [0.0, 2.0, 2.5]
+    deps = {package["name"]: package["dependencies"] for package in data["packages"]}
+    assert deps["acme-http"] == ["acme-core"]
+    assert sorted(deps["acme-app"]) == ["acme-http", "acme-storage"]

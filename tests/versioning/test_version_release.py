@@ -67,8 +67,10 @@ def test_bump_writes_commits_tags_and_pushes(
     # One release commit, a clean tree, one annotated tag per release with its notes.
     assert git(history_repo, "status", "--porcelain") == ""
     subject = git(history_repo, "log", "-1", "--format=%s")
-    assert subject.startswith("chore(release): ")
-    assert "storage 2.0.0" in subject
+    # More than three releases: the subject counts them, the body lists every one.
+    assert subject == f"chore(release): {len(released)} packages"
+    body = git(history_repo, "log", "-1", "--format=%b")
+    assert f"- storage: {EXPECTED['storage'][0]} -> 2.0.0" in body.splitlines()
     tags = set(git(history_repo, "tag", "--points-at", "HEAD").split())
     assert tags == {f"{name}-v{EXPECTED[name][1]}" for name in released}
     notes = git(history_repo, "tag", "-l", "--format=%(contents)", "storage-v2.0.0")

@@ -6,9 +6,11 @@ import functools
 import importlib
 import logging
 import sys
+from typing import Any
 
 import click
 import typer
+import typer.core
 import typer.main
 
 from poetflow import __version__
@@ -26,6 +28,30 @@ from poetflow.errors import EXIT_FAILED, PoetFlowError
 __all__ = ["app", "main"]
 
 logger = logging.getLogger("poetflow")
+
+# Help is plain click (rich_markup_mode=None), but typer still escapes the "[env var: ...]"
+# and "[default: ...]" notes for rich whenever rich is installed, and click prints the
+# escape: "\\[env var: POETFLOW_ROOT]". Without rich in the picture it leaves them alone.
+typer.core.HAS_RICH = False
+
+
+def _keep_argument_help() -> None:
+    # click 8.2+ takes an Argument's help itself and resets it to None when typer does not
+    # pass it on, so `version bump --help` would show `[LEVEL]` with no word about levels.
+    original = typer.core.TyperArgument.__init__
+    if getattr(original, "_poetflow_keeps_help", False):
+        return
+
+    @functools.wraps(original)
+    def init(self: typer.core.TyperArgument, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.help = kwargs.get("help")
+
+    init._poetflow_keeps_help = True  # type: ignore[attr-defined]
+    typer.core.TyperArgument.__init__ = init  # type: ignore[method-assign]
+
+
+_keep_argument_help()
 
 # Each module exposes register(app). Commands import their heavy dependencies
 # inside the command body so that `poetflow --help` stays fast.

@@ -27,6 +27,7 @@ from poetflow.cli.options import (
     with_global_options,
 )
 from poetflow.cli.output import (
+    Cell,
     print_json,
     print_table,
     print_text,
@@ -91,10 +92,10 @@ def _size(size: int) -> str:
     return f"{value:.1f} MiB"  # pragma: no cover
 
 
-def _rows(report: BuildReport, separator: str = "\n") -> list[list[str]]:
-    rows = []
+def _rows(report: BuildReport) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
     for package in report.packages:
-        artifacts = separator.join(artifact.filename for artifact in package.artifacts) or "-"
+        artifacts = [artifact.filename for artifact in package.artifacts] or "-"
         status: str = package.status
         if package.status in ("would build", "built") and package.reason:
             status += f" ({package.reason})"
@@ -109,15 +110,6 @@ def _rows(report: BuildReport, separator: str = "\n") -> list[list[str]]:
             ]
         )
     return rows
-
-
-def _plain_table(title: str, columns: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in [columns, *rows]) for i in range(len(columns))]
-    lines = [title, ""]
-    for row in [columns, ["-" * width for width in widths], *rows]:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
 
 
 def _package_json(package: PackageBuild) -> dict[str, Any]:
@@ -173,7 +165,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[BuildEvent], None]]:
         TextColumn("building"),
         BarColumn(),
         MofNCompleteColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         console=console,
         transient=True,
     ) as progress:
@@ -263,13 +255,10 @@ def build(
             + f"{sum(1 for p in report.packages if p.status == 'up to date')} up to date "
             f"in {report.duration:.2f}s"
         )
+        # Off a terminal print_table does not load rich: a 50-package summary costs rich
+        # a quarter of a second, as much as a no-change build.
         columns = ["package", "version", "artifacts", "size", "time", "status"]
-        if sys.stdout.isatty():
-            print_table(title, columns, _rows(report))
-        else:
-            # Logs and pipes: a plain aligned table, without loading rich (a 50-package
-            # summary costs rich a quarter of a second, as much as a no-change build).
-            print_text(_plain_table(title, columns, _rows(report, separator=", ")))
+        print_table(title, columns, _rows(report))
 
         if not report.packages:
             print_text("No packages selected: nothing to build.")

@@ -17,6 +17,7 @@ from poetflow.selection import Selection
 
 __all__ = [
     "AllOption",
+    "ChangedOrAllOption",
     "GlobalOptions",
     "OtelOption",
     "PackageOption",
@@ -145,6 +146,15 @@ OtelOption = Annotated[
 
 AllOption = Annotated[
     bool, typer.Option("--all", help="Every package (the default when nothing is selected).")
+]
+# run and plan default to the packages with unreleased commits, not to every package.
+ChangedOrAllOption = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="Every package. Default: the packages with commits since their last release, "
+        "and their dependents.",
+    ),
 ]
 PackageOption = Annotated[
     Optional[list[str]],  # noqa: UP045

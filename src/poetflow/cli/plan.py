@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from poetflow.cli.options import (
-    AllOption,
+    ChangedOrAllOption,
     PackageOption,
     SinceOption,
     current_options,
@@ -15,7 +15,7 @@ from poetflow.cli.options import (
     make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
+from poetflow.cli.output import Cell, print_json, print_table, print_text, workspace_from_options
 
 __all__ = ["register"]
 
@@ -49,7 +49,7 @@ def plan(
             help=_format_help(),
         ),
     ] = "text",
-    all_: AllOption = False,
+    all_: ChangedOrAllOption = False,
     package: PackageOption = None,
     since: SinceOption = None,
 ) -> None:
@@ -71,19 +71,46 @@ def plan(
         print_json(result)
     elif chosen in ci_formats:
         print_text(ci_formats[chosen].render(result))
+    elif not result["packages"]:
+        print_text("poetflow plan: nothing to release (no commits since the last releases).")
     else:
-        rows = [
+        rows: list[list[Cell]] = [
             [
                 p["package"],
                 str(p["current"]),
-                str(p["next"]),
+                str(p["next"]) if p["bump"] else "-",
                 p["bump"] or "-",
-                "; ".join(p["reasons"]) or "-",
+                _why(p, result["packages"]) or "-",
                 ", ".join(p["stages"]),
             ]
             for p in result["packages"]
         ]
-        print_table("poetflow plan", ["package", "current", "next", "bump", "why", "stages"], rows)
+        releasing = sum(1 for p in result["packages"] if p["bump"])
+        print_table(
+            f"poetflow plan: {_count(releasing, 'release')}, "
+            f"{_count(len(rows) - releasing, 'package')} tested only",
+            ["package", "current", "next", "bump", "why", "stages"],
+            rows,
+        )
+
+
+def _why(package: dict[str, Any], packages: list[dict[str, Any]]) -> list[str]:
+    """The reasons, with the dependency releases it follows said once, by new version:
+    "new dependencies: acme-http 0.4.2, acme-storage 2.1.0"."""
+    releasing = {p["package"]: p["next"] for p in packages if p["bump"]}
+    # The engine says "dependency NAME OLD -> NEW" per dependency; one line reads better.
+    own = [reason for reason in package["reasons"] if not reason.startswith("dependency ")]
+    followed = [
+        f"{name} {releasing[name]}" for name in package["dependencies"] if name in releasing
+    ]
+    if not followed or len(own) == len(package["reasons"]):
+        return list(package["reasons"])
+    noun = "dependency" if len(followed) == 1 else "dependencies"
+    return [*own, f"new {noun}: {', '.join(followed)}"]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def register(app: typer.Typer) -> None:

@@ -97,7 +97,7 @@ def finish_command(
     report = build_run_report(
         f"poetflow {command}",
         result,
-        [p for p in workspace.packages if p.name in involved],
+        _dependencies_first(workspace, involved),
         root=workspace.root,
         exit_code=exit_code,
         versions_before=versions_before,
@@ -113,6 +113,15 @@ def finish_command(
         path = write_report(report, directory)
     hand_over_report(report, directory, path)
     return report, path
+
+
+def _dependencies_first(workspace: Workspace, names: set[str]) -> list[Package]:
+    """The packages in the order the stages worked on them, as the tables and the summary's
+    timeline show them."""
+    order = workspace.graph.order(
+        [p.name for p in workspace.packages if p.name in names], strict=False
+    )
+    return [workspace.by_name[name] for name in order]
 
 
 def run_one_stage(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+from urllib.parse import urlsplit
 
 import typer
 
@@ -13,7 +15,7 @@ from poetflow.cli.cache_options import (
     cache_settings,
 )
 from poetflow.cli.options import (
-    AllOption,
+    ChangedOrAllOption,
     OtelOption,
     PackageOption,
     ReportDirOption,
@@ -25,8 +27,21 @@ from poetflow.cli.options import (
     make_selection,
     with_global_options,
 )
-from poetflow.cli.output import print_json, print_table, print_text, workspace_from_options
+from poetflow.cli.output import (
+    Cell,
+    print_json,
+    print_table,
+    print_text,
+    workspace_from_options,
+)
 from poetflow.errors import StepFailedError
+from poetflow.pipeline.stages import STAGE_NAMES
+
+# The registry is plain data (no stage module is imported): new stages show up here.
+_STAGE_LIST = ", ".join(STAGE_NAMES)
+
+if TYPE_CHECKING:
+    from poetflow.report import PackageRecord
 
 __all__ = ["register"]
 
@@ -51,7 +66,7 @@ def _split(value: str | None) -> tuple[str, ...] | None:
 
 @with_global_options
 def run(
-    all_: AllOption = False,
+    all_: ChangedOrAllOption = False,
     package: PackageOption = None,
     since: SinceOption = None,
     stages: Annotated[
@@ -59,7 +74,7 @@ def run(
         typer.Option(
             "--stages",
             envvar="POETFLOW_STAGES",
-            help="Comma-separated stages to run (test, version, build, sign, release, publish). "
+            help=f"Comma-separated stages to run: {_STAGE_LIST}. "
             "Default: all, or [tool.poetflow.pipeline] stages.",
             show_default=False,
         ),
@@ -69,7 +84,8 @@ def run(
         typer.Option(
             "--skip",
             envvar="POETFLOW_SKIP",
-            help="Comma-separated stages to leave out.",
+            help=f"Comma-separated stages to leave out: {_STAGE_LIST}. "
+            "Also [tool.poetflow.pipeline] skip.",
             show_default=False,
         ),
     ] = None,
@@ -180,20 +196,10 @@ def run(
     if options.json:
         print_json({**report.to_dict(), "report_file": str(path) if path else None})
     else:
-        rows = [
-            [
-                p.name,
-                f"{p.version_before} -> {p.version_after}"
-                if p.version_before != p.version_after
-                else str(p.version_after),
-                ", ".join(f"{s.name}: {s.status}" for s in p.stages) or "-",
-                str(len(p.artifacts)),
-                ", ".join(p.published_to) or "-",
-            ]
-            for p in report.packages
-        ]
         print_table(
-            "poetflow run", ["package", "version", "stages", "artifacts", "published"], rows
+            "poetflow run" + (" --dry-run" if options.dry_run else ""),
+            ["package", "version", "stages", "artifacts", "published to"],
+            [_run_row(p) for p in report.packages],
         )
         if path is not None:
             print_text(f"report: {path}")
@@ -209,6 +215,23 @@ def run(
             + (f" ({'; '.join(details)})" if details else ""),
             hint="Fix it and run again: the pipeline resumes where it stopped.",
         )
+
+
+def _run_row(package: PackageRecord) -> list[Cell]:
+    """A package's line: file names, not paths; the indexes, not every file's URL (those
+    are in --json and the report)."""
+    before, after = package.version_before, package.version_after
+    version = f"{before} -> {after}" if before != after else str(after or "-")
+    # The version column already says what the version stage did.
+    stages = [f"{s.name}: {s.status}" for s in package.stages if s.name != "version" or s.failed]
+    hosts = dict.fromkeys(urlsplit(url).netloc or url for url in package.published_to)
+    return [
+        package.name,
+        version,
+        ", ".join(stages) or "-",
+        [Path(a.path).name for a in package.artifacts] or "-",
+        list(hosts) or "-",
+    ]
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from poetflow.pipeline.stages import STAGES, StageSpec
 from poetflow.selection import Selection, select_packages
 from poetflow.workspace import Workspace
 
@@ -29,6 +30,7 @@ def make_plan(workspace: Workspace, selection: Selection) -> dict[str, Any]:
     else:
         names = {p.name for p in explicit} | {entry.name for entry in plan.touched}
     entries = {entry.name: entry for entry in plan.packages}
+    stages = _configured_stages(workspace)
     order = workspace.graph.order(names, strict=False)
     packages = []
     for name in order:
@@ -45,10 +47,21 @@ def make_plan(workspace: Workspace, selection: Selection) -> dict[str, Any]:
                 "reasons": list(entry.reasons) if entry else [],
                 "commits": entry.commits if entry else 0,
                 "last_tag": entry.last_tag if entry else None,
-                "stages": ["test", "version", "build", "sign", "release", "publish"]
-                if releasing
-                else ["test"],
+                "stages": [spec.name for spec in stages if releasing or not spec.release],
                 "dependencies": [d for d in package.runtime_dependencies if d in names],
             }
         )
     return {"versioning": plan.versioning, "packages": packages}
+
+
+def _configured_stages(workspace: Workspace) -> list[StageSpec]:
+    """The stages a plain ``poetflow run`` runs here: [tool.poetflow.pipeline] stages and
+    skip, and sign only when signing is on (the sign stage skips itself otherwise)."""
+    settings = workspace.config.pipeline
+    return [
+        spec
+        for spec in STAGES
+        if spec.name in settings.stages
+        and spec.name not in settings.skip
+        and (spec.name != "sign" or settings.sign)
+    ]

@@ -94,6 +94,8 @@ class StageOutcome:
     duration: float = 0.0
     report: object = None
     junit: Path | None = None
+    # Seconds from the start of the run to the start of this stage (the summary's timeline).
+    started: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,9 @@ def run_stages(
                 "failed",
                 f"stage {stage.name} failed unexpectedly: {type(exc).__name__}: {exc}",
             )
-        outcome = replace(outcome, duration=time.monotonic() - stage_started)
+        outcome = replace(
+            outcome, duration=time.monotonic() - stage_started, started=stage_started - started
+        )
         ctx.state.outcomes.append(outcome)
         if telemetry is not None:
             _record(telemetry, outcome)

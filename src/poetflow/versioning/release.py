@@ -89,9 +89,17 @@ def release_tags(plan: VersionPlan) -> dict[str, list[str]]:
     return tags
 
 
+# Beyond this many releases the subject names a count, not every package: a subject is
+# read in one line (git log --oneline, a pull request list), the body has the list.
+SUBJECT_PACKAGES = 3
+
+
 def release_commit_message(plan: VersionPlan) -> str:
-    """The release commit's message: a subject listing the new versions, one line each."""
-    versions = ", ".join(f"{e.name} {e.next}" for e in plan.releases)
+    """The release commit's message: a short subject, then every new version, one a line."""
+    if len(plan.releases) > SUBJECT_PACKAGES:
+        versions = f"{len(plan.releases)} packages"
+    else:
+        versions = ", ".join(f"{e.name} {e.next}" for e in plan.releases)
     subject = plan.settings.commit_message.format(versions=versions or "constraints")
     body = "\n".join(f"- {e.name}: {e.current} -> {e.next}" for e in plan.releases)
     return f"{subject}\n\n{body}\n" if body else subject
