@@ -1,0 +1,125 @@
+"""Which package goes to which index: per-package targets, private packages, and the check
+that no index gets a package whose runtime dependency it will not hold.
+
+A package goes to every index of a run unless its own ``[tool.poetflow.publish]`` limits
+it (``repositories = [...]``) or keeps it private (``skip = true``, or the ``Private ::
+Do Not Upload`` trove classifier, the convention Poetry and PyPI share). The check runs
+in the plan phase, before anything is built or uploaded, and ``--dry-run`` hits it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from poetflow.errors import PublishError
+from poetflow.workspace import Package, Workspace
+
+__all__ = [
+    "PRIVATE_CLASSIFIER",
+    "PublishRouteError",
+    "check_routes",
+    "default_targets",
+    "goes_to",
+    "private_reason",
+    "targets_label",
+    "withheld_reason",
+]
+
+PRIVATE_CLASSIFIER = "Private :: Do Not Upload"
+
+
+class PublishRouteError(PublishError):
+    """A package would reach an index that lacks one of its runtime dependencies (exit 2)."""
+
+
+def _classifiers(data: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    project = data.get("project")
+    if isinstance(project, Mapping) and isinstance(project.get("classifiers"), list):
+        found += [str(item) for item in project["classifiers"]]
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, Mapping) else None
+    if isinstance(poetry, Mapping) and isinstance(poetry.get("classifiers"), list):
+        found += [str(item) for item in poetry["classifiers"]]
+    return found
+
+
+def private_reason(package: Package) -> str | None:
+    """Why the package is never published (None: it is)."""
+    if package.config.publish.skip:
+        return f"skip = true in {package.relpath}/pyproject.toml"
+    if any(item.strip() == PRIVATE_CLASSIFIER for item in _classifiers(package.data)):
+        return f"the {PRIVATE_CLASSIFIER!r} classifier"
+    return None
+
+
+def goes_to(package: Package, repository: str | None) -> bool:
+    """Does a run publishing to ``repository`` (None: not an index, e.g. a publisher
+    plugin) send this package there?"""
+    if private_reason(package) is not None:
+        return False
+    allowed = package.config.publish.repositories
+    return repository is None or allowed is None or repository in allowed
+
+
+def withheld_reason(package: Package, repositories: Sequence[str | None]) -> str | None:
+    """Why a run to ``repositories`` publishes the package nowhere (None: it goes somewhere)."""
+    private = private_reason(package)
+    if private is not None:
+        return f"never published: {private}"
+    if any(goes_to(package, name) for name in repositories):
+        return None
+    allowed = ", ".join(package.config.publish.repositories or ())
+    return f"not for {', '.join(str(name) for name in repositories)}: it goes to {allowed} only"
+
+
+def default_targets(workspace: Workspace, package: Package) -> tuple[str, ...]:
+    """The indexes a run publishes the package to when the command line names none:
+    the workspace's default indexes it may go to (none when it is private)."""
+    defaults = workspace.config.publish.default_repositories
+    return tuple(name for name in defaults if goes_to(package, name))
+
+
+def targets_label(package: Package, repositories: Sequence[str] | None = None) -> str:
+    """The package's targets in words: ``private (skip = true ...)``, ``internal``, or
+    ``every index`` (with ``repositories``, the ones of that run it goes to)."""
+    private = private_reason(package)
+    if private is not None:
+        return f"private ({private})"
+    if repositories is not None:
+        chosen = [name for name in repositories if goes_to(package, name)]
+        return ", ".join(chosen) or "none of " + ", ".join(repositories)
+    allowed = package.config.publish.repositories
+    return ", ".join(allowed) if allowed is not None else "every index"
+
+
+def check_routes(
+    workspace: Workspace, packages: Iterable[Package], repositories: Sequence[str | None]
+) -> None:
+    """Refuse (exit 2) a run in which a package reaches an index that will not hold one
+    of its runtime dependencies: its users there could not install it.
+
+    The dependency is judged by its own settings, not by this run's selection: a
+    dependency that may go to the index is published there by this run or an earlier one.
+    """
+    for package in packages:
+        for repository in repositories:
+            if repository is None or not goes_to(package, repository):
+                continue
+            for name in package.runtime_dependencies:
+                dependency = workspace.by_name.get(name)
+                if dependency is None or goes_to(dependency, repository):
+                    continue
+                why = private_reason(dependency) or (
+                    "its [tool.poetflow.publish] repositories are "
+                    + ", ".join(dependency.config.publish.repositories or ())
+                )
+                raise PublishRouteError(
+                    f"{package.name} would be published to {repository}, but its runtime "
+                    f"dependency {dependency.name} is not published there ({why}), so "
+                    f"{package.name} could not be installed from {repository}.",
+                    hint=f"Publish {dependency.name} to {repository} too, or limit "
+                    f"{package.name} with [tool.poetflow.publish] repositories = [...] in "
+                    f"{package.relpath}/pyproject.toml (or skip = true).",
+                )
