@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -80,10 +80,21 @@ def plan(
                 p["bump"] or "-",
                 "; ".join(p["reasons"]) or "-",
                 ", ".join(p["stages"]),
+                _targets_cell(p),
             ]
             for p in result["packages"]
         ]
-        print_table("poetflow plan", ["package", "current", "next", "bump", "why", "stages"], rows)
+        print_table(
+            "poetflow plan",
+            ["package", "current", "next", "bump", "why", "stages", "publishes to"],
+            rows,
+        )
+
+
+def _targets_cell(entry: dict[str, Any]) -> str:
+    if entry["private"]:
+        return f"nowhere: {entry['private']}"
+    return ", ".join(entry["targets"]) or "-"
 
 
 def register(app: typer.Typer) -> None:
