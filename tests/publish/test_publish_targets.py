@@ -8,14 +8,18 @@ Upload`` classifier, a test helper).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from publish_fixtures import write_package
+from publish_fixtures import DIAMOND, write_package, write_workspace
 from tests.conftest import CliResult, git, init_repo
 
-from index_server import IndexServer
+from index_server import FaultPlan, FaultyProxy, IndexServer
+from poetflow.publish.engine import publish_run
+from poetflow.publish.results import PublishEvent, PublishOptions
+from poetflow.workspace import load_workspace
 
 RunCli = Callable[..., CliResult]
 
@@ -222,3 +226,41 @@ def test_bad_package_publish_settings_are_refused_at_load(
     assert result.exit_code == 2
     assert expected in result.stderr
     assert "acme-core" in result.stderr
+
+
+def test_a_slow_index_holds_back_no_other(
+    tmp_path: Path, servers: tuple[IndexServer, IndexServer]
+) -> None:
+    """Every request to the slow index waits 0.3 s; the fast index is done long before."""
+    slow_server, fast_server = servers
+    proxy = FaultyProxy(slow_server.url, FaultPlan(delay_seconds=0.3))
+    try:
+        root = write_workspace(tmp_path / "mono", DIAMOND)
+        (root / "pyproject.toml").write_text(
+            '[tool.poetflow]\npackages = ["packages/*"]\n\n'
+            f'[tool.poetflow.repositories.slow]\nurl = "{proxy.url}"\n\n'
+            f'[tool.poetflow.repositories.fast]\nurl = "{fast_server.url}"\n',
+            encoding="utf-8",
+        )
+        workspace = load_workspace(root)
+        env: dict[str, str] = {}
+        for key, server in (("SLOW", slow_server), ("FAST", fast_server)):
+            env[f"POETFLOW_REPOSITORY_{key}_USERNAME"] = server.username
+            env[f"POETFLOW_REPOSITORY_{key}_PASSWORD"] = server.password
+        finished: dict[str, float] = {}
+        started = time.monotonic()
+
+        def record(event: PublishEvent) -> None:
+            if event.kind == "package-finished":
+                finished[event.target] = time.monotonic() - started
+
+        options = PublishOptions(repositories=("slow", "fast"), jobs=2, build=False, env=env)
+        run = publish_run(workspace, workspace.packages, options, record)
+    finally:
+        proxy.stop()
+    assert run.ok
+    assert [report.count("uploaded") for report in run.reports] == [8, 8]
+    # The diamond is three levels deep: the slow index needs >= 3 x (lookup + 2 uploads).
+    assert finished["slow"] > 1.5
+    assert finished["fast"] < finished["slow"] / 2, finished
+    print(f"\nslow index done after {finished['slow']:.2f}s, fast after {finished['fast']:.2f}s")
