@@ -203,7 +203,9 @@ def test_discover_status_and_plan_show_each_package_targets(
     assert "nowhere: skip = true" in text
     plan = json.loads(run_cli("plan", "--json", "--all", cwd=monorepo).stdout)
     planned = {p["package"]: p for p in plan["packages"]}
-    assert planned["acme-vault"]["targets"] in (["internal"], [])
+    assert planned["acme-vault"]["targets"] == ["internal"]
+    assert planned["acme-core"]["targets"] == ["internal", "public"]
+    assert planned["acme-tools"]["targets"] == []
     assert "Private :: Do Not Upload" in planned["acme-fixtures"]["private"]
 
 
@@ -264,3 +266,19 @@ def test_a_slow_index_holds_back_no_other(
     assert finished["slow"] > 1.5
     assert finished["fast"] < finished["slow"] / 2, finished
     print(f"\nslow index done after {finished['slow']:.2f}s, fast after {finished['fast']:.2f}s")
+
+
+def test_a_misspelt_package_repository_is_refused_not_silently_skipped(
+    monorepo: Path, servers: tuple[IndexServer, IndexServer], run_cli: RunCli
+) -> None:
+    vault = monorepo / "packages" / "acme-vault" / "pyproject.toml"
+    vault.write_text(
+        vault.read_text(encoding="utf-8").replace('["internal"]', '["interal"]'), encoding="utf-8"
+    )
+    git(monorepo, "commit", "-q", "-am", "chore: a typo")
+    for args in (("publish", "-r", "internal", "--dry-run"), ("--dry-run", *RUN)):
+        result = run_cli(*args, cwd=monorepo)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert "packages/acme-vault/pyproject.toml" in result.stderr
+        assert "'interal'" in result.stderr
+    assert servers[0].files() == []

@@ -163,7 +163,7 @@ def publish(
         for each in report.reports:
             _print_report(each)
         for name, why in report.withheld.items():
-            logger.info("%s: not published, %s", name, why)
+            logger.info("%s: %s", name, why)
     if not report.ok:
         raise StepFailedError(
             f"Publishing failed for {', '.join(report.failed())}.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -203,13 +204,14 @@ def _preflight_publish(
     from poetflow.pipeline.stages.publish import run_publish_options
     from poetflow.publish.credentials import resolve_credentials
     from poetflow.publish.repositories import resolve_repository
-    from poetflow.publish.routes import check_routes, goes_to
+    from poetflow.publish.routes import check_package_repositories, check_routes, goes_to
     from poetflow.publish.targets import requested_targets
 
     publish_options = run_publish_options(
         RunContext(selected=tuple(packages), options=options, state=RunState(workspace))
     )
     requests = requested_targets(workspace, publish_options)
+    check_package_repositories(workspace, packages, os.environ)
     check_routes(workspace, packages, [request.repository for request in requests])
     for request in requests:
         if request.kind != "index":

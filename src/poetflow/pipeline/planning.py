@@ -52,7 +52,8 @@ def make_plan(workspace: Workspace, selection: Selection) -> dict[str, Any]:
                 if releasing
                 else ["test"],
                 "dependencies": [d for d in package.runtime_dependencies if d in names],
-                "targets": list(default_targets(workspace, package)) if releasing else [],
+                # Where its release goes (run's default indexes), shown even with no release.
+                "targets": list(default_targets(workspace, package)),
                 "private": private_reason(package),
             }
         )

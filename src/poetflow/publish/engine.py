@@ -37,7 +37,12 @@ from poetflow.publish.results import (
     PublishReport,
     PublishRun,
 )
-from poetflow.publish.routes import check_routes, goes_to, withheld_reason
+from poetflow.publish.routes import (
+    check_package_repositories,
+    check_routes,
+    goes_to,
+    withheld_reason,
+)
 from poetflow.publish.targets import (
     Listing,
     Target,
@@ -414,6 +419,7 @@ def publish_to_targets(
     env = os.environ if options.env is None else options.env
     requests = requested_targets(workspace, options)
     # Bad routes are bad input: refused before credentials are read or anything is built.
+    check_package_repositories(workspace, packages, env)
     check_routes(workspace, packages, [request.repository for request in requests])
     packages = [
         package

@@ -18,6 +18,7 @@ from poetflow.workspace import Package, Workspace
 __all__ = [
     "PRIVATE_CLASSIFIER",
     "PublishRouteError",
+    "check_package_repositories",
     "check_routes",
     "default_targets",
     "goes_to",
@@ -122,4 +123,30 @@ def check_routes(
                     hint=f"Publish {dependency.name} to {repository} too, or limit "
                     f"{package.name} with [tool.poetflow.publish] repositories = [...] in "
                     f"{package.relpath}/pyproject.toml (or skip = true).",
+                )
+
+
+def check_package_repositories(
+    workspace: Workspace, packages: Iterable[Package], env: Mapping[str, str]
+) -> None:
+    """Refuse (exit 2) a package whose ``repositories`` names an index PoetFlow does not
+    know: a typo would otherwise keep the package from every index without a word."""
+    from poetflow.publish.repositories import resolve_repository
+
+    known: dict[str, bool] = {}
+    for package in packages:
+        for name in package.config.publish.repositories or ():
+            if name not in known:
+                try:
+                    resolve_repository(workspace, name, env=env)
+                    known[name] = True
+                except PublishError:
+                    known[name] = False
+            if not known[name]:
+                choices = sorted({"pypi", "testpypi", *workspace.config.repositories})
+                raise PublishRouteError(
+                    f"{package.relpath}/pyproject.toml: [tool.poetflow.publish] repositories "
+                    f"names {name!r}, which is not a repository PoetFlow knows.",
+                    hint=f"Known: {', '.join(choices)}. Fix the name, or add "
+                    f"[tool.poetflow.repositories.{name}] with a url to the root pyproject.toml.",
                 )
