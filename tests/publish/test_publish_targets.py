@@ -126,6 +126,8 @@ def test_run_sends_each_index_exactly_its_files_once(
         a["published_to"] and all(internal.url in u for u in a["published_to"]) for a in vault
     )
     publish = {p: next(s for s in by_name[p]["stages"] if s["name"] == "publish") for p in by_name}
+    assert publish["acme-core"]["detail"] == "internal: published; public: published"
+    assert publish["acme-vault"]["detail"] == "internal: published"
     assert "skip = true" in publish["acme-tools"]["detail"]
     assert "Private :: Do Not Upload" in publish["acme-fixtures"]["detail"]
 
@@ -282,3 +284,24 @@ def test_a_misspelt_package_repository_is_refused_not_silently_skipped(
         assert "packages/acme-vault/pyproject.toml" in result.stderr
         assert "'interal'" in result.stderr
     assert servers[0].files() == []
+
+
+def test_only_private_packages_publish_nothing_and_need_no_credentials(
+    monorepo: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("INTERNAL", "PUBLIC"):
+        monkeypatch.delenv(f"POETFLOW_REPOSITORY_{key}_USERNAME")
+        monkeypatch.delenv(f"POETFLOW_REPOSITORY_{key}_PASSWORD")
+    result = run_cli(
+        "publish",
+        "-r",
+        "public",
+        "--package",
+        "acme-tools",
+        "--package",
+        "acme-vault",
+        cwd=monorepo,
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "acme-tools: never published: skip = true" in result.stderr
+    assert "acme-vault: not for public: it goes to internal only" in result.stderr

@@ -426,6 +426,12 @@ def publish_to_targets(
         for package in packages
         if any(goes_to(package, request.repository) for request in requests)
     ]
+    # An index none of the packages goes to needs no credentials and gets no report.
+    requests = [
+        request
+        for request in requests
+        if any(goes_to(package, request.repository) for package in packages)
+    ] or requests
     targets = [open_target(request, workspace, options, env) for request in requests]
     order = workspace.graph.order([package.name for package in packages])
     by_name = workspace.by_name
@@ -512,5 +518,7 @@ def publish_run(
         reason = withheld_reason(package, names)
         if reason is not None:
             withheld[package.name] = reason
+    if len(withheld) == len(packages):  # nothing goes anywhere: no index to open
+        return PublishRun((), withheld)
     reports = publish_to_targets(workspace, packages, options, on_event, distributions)
     return PublishRun(reports, withheld)

@@ -38,11 +38,13 @@ def run_publish_options(ctx: RunContext) -> PublishOptions:
 
 def _merge(results: list[tuple[str, PackageResult]], several: bool) -> PackageOutcome:
     status = min((result.status for _where, result in results), key=_RANK.index)
-    details = [
-        f"{where}: {result.detail}" if several else result.detail
-        for where, result in results
-        if result.detail
-    ]
+    if several:  # what happened on each index, so the report tells them apart
+        details = [
+            f"{where}: {result.status}" + (f" ({result.detail})" if result.detail else "")
+            for where, result in results
+        ]
+    else:
+        details = [result.detail for _where, result in results if result.detail]
     published: dict[str, tuple[str, ...]] = {}
     artifacts: dict[str, Path] = {}
     for _where, result in results:
@@ -106,6 +108,9 @@ class PublishStage:
         options = self.options if self.options is not None else run_publish_options(ctx)
         run = publish_run(ctx.workspace, targets, options, self.on_event)
         packages = publish_outcomes(run, list(targets))
+        if not run.reports:
+            summary = f"nothing to publish: {len(run.withheld)} private or for other indexes"
+            return StageOutcome(self.name, "skipped", summary, packages, report=run)
         if not run.ok:
             return StageOutcome(
                 self.name,
