@@ -194,3 +194,25 @@ def test_the_environment_wins_over_poetry_and_poetry_over_the_catch_all_token(
     monkeypatch.setenv("POETRY_PYPI_TOKEN_PYPI", "pypi-from-the-environment-123")
     data = json.loads(run_cli("doctor", "--json", cwd=mono).stdout)
     assert data["credentials"][0]["source"] == "POETRY_PYPI_TOKEN_PYPI"
+
+
+def test_no_keyring_is_loaded_where_none_can_exist(tmp_path: Path) -> None:
+    """A CI job (Linux, no D-Bus session, no backend chosen) pays nothing for the keyring."""
+    script = (
+        "import sys\n"
+        "from poetflow.publish.credentials import resolve_credentials\n"
+        "from poetflow.publish.repositories import BUILTIN_REPOSITORIES\n"
+        "found = resolve_credentials(BUILTIN_REPOSITORIES['pypi'])\n"
+        "print(found.source, 'keyring' in sys.modules)\n"
+    )
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTHON_KEYRING_BACKEND", "DBUS_SESSION_BUS_ADDRESS")
+    }
+    env["POETFLOW_TOKEN"] = "catch-all-token-for-every-index"
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["POETFLOW_TOKEN", "False"]

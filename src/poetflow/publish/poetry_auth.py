@@ -7,9 +7,10 @@ put the secret in the system keyring when one is available (service
 goes to ``auth.toml``. This module reads both places the way Poetry does, and registers
 every value with :mod:`poetflow.masking` before returning it.
 
-The keyring library is imported only when a lookup gets this far, and a missing library,
-a locked keyring or a broken backend just means "not found": a desktop keyring must
-never stop a CI run that has its credentials elsewhere.
+The keyring library is imported only when a lookup gets this far and a keyring could
+exist at all (see :func:`_keyring_may_answer`); a missing library, a locked keyring or a
+broken backend just means "not found": a desktop keyring must never stop, or slow, a CI
+run that has its credentials elsewhere.
 """
 
 from __future__ import annotations
@@ -116,6 +117,33 @@ def _keyring_enabled(env: Mapping[str, str]) -> bool:
     return True
 
 
+# Backends that hold nothing: selecting one is the documented way to switch keyrings off.
+_NO_KEYRING = ("keyring.backends.null.Keyring", "keyring.backends.fail.Keyring")
+
+
+def _keyring_may_answer(env: Mapping[str, str]) -> bool:
+    """Could a keyring hold anything here? Answered without importing keyring, which
+    costs a good part of a second: a CI job with its token in the environment must not
+    pay that for a keyring it cannot have.
+
+    A backend chosen by PYTHON_KEYRING_BACKEND or keyringrc.cfg is asked (unless it is
+    the null or fail backend); macOS and Windows always have one; elsewhere the desktop
+    keyrings (Secret Service, KWallet) need a D-Bus session.
+    """
+    import sys
+
+    chosen = env.get("PYTHON_KEYRING_BACKEND", "").strip()
+    if chosen:
+        return chosen not in _NO_KEYRING
+    if sys.platform in ("darwin", "win32"):
+        return True
+    home = Path(env.get("HOME") or Path.home())
+    config = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+    if (config / "python_keyring" / "keyringrc.cfg").is_file():
+        return True
+    return bool(env.get("DBUS_SESSION_BUS_ADDRESS"))
+
+
 def _from_keyring(name: str, username: str) -> str | None:
     """The secret Poetry stored for ``name`` / ``username``; None on any keyring trouble."""
     try:
@@ -143,7 +171,7 @@ def stored_credentials(name: str, env: Mapping[str, str]) -> StoredCredential | 
     auth.toml, else from the keyring). None when nothing is stored."""
     path = auth_file(env)
     auth = _read(path)
-    use_keyring = _keyring_enabled(env)
+    use_keyring = _keyring_enabled(env) and _keyring_may_answer(env)
     token = _entry(auth.get("pypi-token"), name)
     if token is not None and isinstance(token[1], str) and token[1]:
         return _keep(_TOKEN_USER, token[1], f"{path}: pypi-token.{token[0]}")
