@@ -25,8 +25,10 @@ def run_publish_options(ctx: RunContext) -> PublishOptions:
     from poetflow.publish.results import PublishOptions
 
     repositories = ctx.options.repositories
-    if not repositories and ctx.workspace.config.pipeline.repository:
-        repositories = (ctx.workspace.config.pipeline.repository,)
+    configured = ctx.workspace.config.pipeline.repository
+    # --repository-url on the command line replaces the configured index, not adds to it.
+    if not repositories and configured and ctx.options.repository_url is None:
+        repositories = (configured,)
     return PublishOptions(
         repositories=repositories,
         repository_url=ctx.options.repository_url,
