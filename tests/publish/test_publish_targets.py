@@ -305,3 +305,20 @@ def test_only_private_packages_publish_nothing_and_need_no_credentials(
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "acme-tools: never published: skip = true" in result.stderr
     assert "acme-vault: not for public: it goes to internal only" in result.stderr
+
+
+def test_the_private_classifier_with_explicit_repositories_goes_only_there(
+    monorepo: Path, servers: tuple[IndexServer, IndexServer], run_cli: RunCli
+) -> None:
+    _add(
+        monorepo / "packages" / "acme-fixtures" / "pyproject.toml",
+        '\n[tool.poetflow.publish]\nrepositories = ["internal"]\n',
+    )
+    git(monorepo, "commit", "-q", "-am", "chore: fixtures go to the internal index")
+    result = run_cli(
+        "publish", "-r", "internal", "-r", "public", "--package", "acme-fixtures", cwd=monorepo
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    internal, public = servers
+    assert internal.files() == _files("acme-fixtures")
+    assert public.files() == []

@@ -23,7 +23,6 @@ __all__ = [
     "default_targets",
     "goes_to",
     "private_reason",
-    "targets_label",
     "withheld_reason",
 ]
 
@@ -50,6 +49,10 @@ def private_reason(package: Package) -> str | None:
     """Why the package is never published (None: it is)."""
     if package.config.publish.skip:
         return f"skip = true in {package.relpath}/pyproject.toml"
+    # An explicit repositories list is the package saying where it goes: the classifier
+    # then guards it against PyPI (which refuses it) without keeping it off its own index.
+    if package.config.publish.repositories is not None:
+        return None
     if any(item.strip() == PRIVATE_CLASSIFIER for item in _classifiers(package.data)):
         return f"the {PRIVATE_CLASSIFIER!r} classifier"
     return None
@@ -80,19 +83,6 @@ def default_targets(workspace: Workspace, package: Package) -> tuple[str, ...]:
     the workspace's default indexes it may go to (none when it is private)."""
     defaults = workspace.config.publish.default_repositories
     return tuple(name for name in defaults if goes_to(package, name))
-
-
-def targets_label(package: Package, repositories: Sequence[str] | None = None) -> str:
-    """The package's targets in words: ``private (skip = true ...)``, ``internal``, or
-    ``every index`` (with ``repositories``, the ones of that run it goes to)."""
-    private = private_reason(package)
-    if private is not None:
-        return f"private ({private})"
-    if repositories is not None:
-        chosen = [name for name in repositories if goes_to(package, name)]
-        return ", ".join(chosen) or "none of " + ", ".join(repositories)
-    allowed = package.config.publish.repositories
-    return ", ".join(allowed) if allowed is not None else "every index"
 
 
 def check_routes(
