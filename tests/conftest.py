@@ -55,6 +55,11 @@ def _isolated_environment(
         if key.startswith(_SCRUBBED_PREFIXES):
             monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    # Nor Poetry's stored credentials: its config folder lives under the fresh HOME, and
+    # the keyring is the null backend unless a test selects its own.
+    for key in ("POETRY_CONFIG_DIR", "XDG_CONFIG_HOME", "POETRY_KEYRING_ENABLED"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
 
 def git(cwd: Path, *args: str) -> str:

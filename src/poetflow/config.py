@@ -20,8 +20,10 @@ from poetflow.errors import ConfigError
 from poetflow.hooks.config import Hooks, parse_hooks
 from poetflow.pipeline.settings import PipelineSettings, parse_pipeline
 from poetflow.publish.settings import (
+    PackagePublishSettings,
     PublishSettings,
     RepositorySettings,
+    parse_package_publish,
     parse_publish,
     parse_repositories,
 )
@@ -55,7 +57,7 @@ WORKSPACE_KEYS = (
     "test", "hooks", "version", "changelog", "repositories", "publish", "signing", "pipeline",
     "cache", "channels",
 )  # fmt: skip
-PACKAGE_KEYS = ("test", "hooks", "version-files")
+PACKAGE_KEYS = ("test", "hooks", "version-files", "publish")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class PackageConfig:
     test: TestSettings = field(default_factory=TestSettings)
     hooks: Hooks = field(default_factory=dict)
     version_files: tuple[tuple[str, str], ...] = ()
+    # Where this package is published: some indexes only, or nowhere (skip = true).
+    publish: PackagePublishSettings = field(default_factory=PackagePublishSettings)
 
 
 @dataclass(frozen=True)
@@ -231,4 +235,5 @@ def parse_package_config(table: Any, pyproject: Path, workspace: Config) -> Pack
         test=parse_test(own.sub("test"), workspace.test),
         hooks=parse_hooks(own.sub("hooks"), pyproject, package=True),
         version_files=parse_version_files(own),
+        publish=parse_package_publish(own.sub("publish")),
     )

@@ -37,11 +37,13 @@ def describe_packages(workspace: Workspace, selected: Sequence[Package]) -> list
 
 
 def release_status(workspace: Workspace, selected: Sequence[Package]) -> dict[str, dict[str, Any]]:
-    """Per package: last release tag, commits since it, and the pending bump (``--status``).
+    """Per package: last release tag, commits since it, the pending bump and the indexes
+    a release goes to (``--status``).
 
     One walk of the git history for all packages (the version planner's); git is read
     only when asked, so plain ``discover`` stays a pure file scan.
     """
+    from poetflow.publish.routes import default_targets, private_reason
     from poetflow.versioning.plan import plan_versions
 
     plan = plan_versions(workspace, selected)
@@ -51,7 +53,16 @@ def release_status(workspace: Workspace, selected: Sequence[Package]) -> dict[st
             "commits_since": entry.commits,
             "pending_bump": entry.bump,
             "next_version": entry.next if entry.changed else None,
+            # Where a release goes by default, or why nowhere.
+            "targets": list(default_targets(workspace, workspace.by_name[entry.name])),
+            "private": private_reason(workspace.by_name[entry.name]),
+            "limited_to": _limited_to(workspace.by_name[entry.name]),
         }
         for entry in plan.packages
         if entry.name in {package.name for package in selected}
     }
+
+
+def _limited_to(package: Package) -> list[str] | None:
+    allowed = package.config.publish.repositories
+    return list(allowed) if allowed is not None else None

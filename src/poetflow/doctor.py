@@ -14,6 +14,7 @@ from poetflow.lockfile.freshness import lock_content_hash, lock_is_fresh
 
 __all__ = [
     "CHECKS",
+    "CredentialSource",
     "DoctorReport",
     "Finding",
     "Severity",
@@ -51,12 +52,23 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class CredentialSource:
+    """Where the credentials of one publish target come from, in words (never the value)."""
+
+    repository: str
+    url: str
+    source: str
+
+
+@dataclass(frozen=True)
 class DoctorReport:
-    """Every check that ran and what it found."""
+    """Every check that ran, what it found, and where each publish target's credentials
+    come from."""
 
     root: Path
     checks: tuple[str, ...]
     findings: tuple[Finding, ...]
+    credentials: tuple[CredentialSource, ...] = ()
 
     @property
     def blocking(self) -> tuple[Finding, ...]:
@@ -83,6 +95,10 @@ class DoctorReport:
                 }
                 for finding in self.findings
             ],
+            "credentials": [
+                {"repository": item.repository, "url": item.url, "source": item.source}
+                for item in self.credentials
+            ],
         }
 
 
@@ -99,6 +115,7 @@ class _Context:
         self.config: Any = None
         self.workspace: Any = None
         self.repo: Any = None
+        self.credentials: list[CredentialSource] = []
 
     def add(
         self, check: str, severity: Severity, message: str, fix: str, package: str | None = None
@@ -416,16 +433,36 @@ def _check_release(ctx: _Context) -> None:
 
 
 def _check_credentials(ctx: _Context) -> None:
-    from poetflow.publish.credentials import resolve_credentials
+    """Each index a release publishes to: the default ones (a blocker without
+    credentials), and those packages name in their own repositories (a warning)."""
+    from poetflow.publish.credentials import Credentials, resolve_credentials
     from poetflow.publish.repositories import resolve_repository
 
     if ctx.workspace is None:
         return
-    try:
-        repository = resolve_repository(ctx.workspace, None, env=ctx.env)
-        resolve_credentials(repository, ctx.env)
-    except PoetFlowError as exc:
-        ctx.add("credentials", "blocker", exc.message, exc.hint or "Set the credentials.")
+    config = ctx.workspace.config
+    defaults = list(config.publish.default_repositories)
+    if config.pipeline.repository:
+        defaults.append(config.pipeline.repository)
+    named = [
+        name
+        for package in ctx.workspace.packages
+        for name in package.config.publish.repositories or ()
+    ]
+    for name in dict.fromkeys([*defaults, *named]):
+        severity: Severity = "blocker" if name in defaults else "warning"
+        try:
+            repository = resolve_repository(ctx.workspace, name, env=ctx.env)
+            found = resolve_credentials(repository, ctx.env)
+        except PoetFlowError as exc:
+            ctx.add("credentials", severity, exc.message, exc.hint or "Set the credentials.")
+            continue
+        source = (
+            found.source
+            if isinstance(found, Credentials)
+            else (f"trusted publishing ({found.provider}, {found.source})")
+        )
+        ctx.credentials.append(CredentialSource(repository.name, repository.url, source))
 
 
 _RUNNERS: Mapping[str, Callable[[_Context], None]] = {
@@ -461,4 +498,9 @@ def run_doctor(root: Path, env: Mapping[str, str] | None = None) -> DoctorReport
     )
     for name in order:
         _RUNNERS[name](ctx)
-    return DoctorReport(root=root, checks=CHECKS, findings=tuple(ctx.findings))
+    return DoctorReport(
+        root=root,
+        checks=CHECKS,
+        findings=tuple(ctx.findings),
+        credentials=tuple(ctx.credentials),
+    )

@@ -219,10 +219,14 @@ def _header_values(value: str) -> list[str]:
 def register_process_secrets(argv: Sequence[str], env: Mapping[str, str]) -> list[str]:
     """Everything a command could print that is a credential, registered once before it
     runs: the secret variables (and what their ``*_FILE`` files hold), OTLP header values,
-    and the password of every URL with userinfo in the command line or the environment
-    (``--repository-url https://user:PASSWORD@host/``, ``POETFLOW_CACHE_URL``)."""
+    the password of every URL with userinfo in the command line or the environment
+    (``--repository-url https://user:PASSWORD@host/``, ``POETFLOW_CACHE_URL``), and the
+    tokens and passwords Poetry's ``auth.toml`` holds."""
+    from poetflow.publish.poetry_auth import auth_file_secrets
+
     found = register_environment_secrets(env)
     extra = [value for name in HEADER_VARIABLES for value in _header_values(env.get(name, ""))]
+    extra += auth_file_secrets(env)  # what `poetry config` stored in plain text
     extra += url_passwords([*argv, *env.values()])
     for secret in extra:
         if secret not in found:

@@ -54,7 +54,8 @@ ACTION_INPUTS: tuple[ActionInput, ...] = (
     ActionInput("since", "string", "--since"),
     ActionInput("stages", "string", "--stages"),
     ActionInput("skip", "string", "--skip"),
-    ActionInput("repository", "string", "--repository"),
+    # Several indexes in one run: "internal, pypi" gives --repository once per name.
+    ActionInput("repository", "list", "--repository"),
     ActionInput("repository-url", "string", "--repository-url"),
     ActionInput("sign", "bool", "--sign", default="false"),
     ActionInput("dry-run", "bool", "--dry-run", "global", default="false"),

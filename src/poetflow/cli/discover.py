@@ -39,7 +39,7 @@ StatusOption = Annotated[
     typer.Option(
         "--status",
         help="Add each package's release status from git: last release tag, commits "
-        "since it, pending bump.",
+        "since it, pending bump, and the indexes a release publishes it to.",
     ),
 ]
 
@@ -74,7 +74,7 @@ def discover(
             ", ".join(entry["dependencies"]) or "-",
             ", ".join(entry["dev_dependencies"]) or "-",
             entry["style"],
-            *([_status_cell(entry["status"])] if status else []),
+            *([_status_cell(entry["status"]), _targets_cell(entry["status"])] if status else []),
         ]
         for entry in entries
     ]
@@ -87,7 +87,7 @@ def discover(
             "depends on",
             "dev depends on",
             "style",
-            *(["status"] if status else []),
+            *(["status", "publishes to"] if status else []),
         ],
         rows,
     )
@@ -100,6 +100,16 @@ def _status_cell(status: dict[str, Any] | None) -> str:
     pending = status["next_version"]
     bump = f", next {pending} ({status['pending_bump']})" if pending else ", nothing to release"
     return f"{tag}, {status['commits_since']} commits since{bump}"
+
+
+def _targets_cell(status: dict[str, Any] | None) -> str:
+    if not status:
+        return "-"
+    if status["private"]:
+        return f"nowhere: {status['private']}"
+    if not status["targets"] and status["limited_to"]:
+        return f"none by default ({', '.join(status['limited_to'])} only)"
+    return ", ".join(status["targets"]) or "-"
 
 
 def _version_cell(entry: dict[str, Any]) -> str:

@@ -36,10 +36,10 @@ def doctor() -> None:
     Checks a shallow git history, an interrupted release, tags that do not follow
     tag-format, lock files out of date with their pyproject.toml (or holding members at
     old versions), versions in package code that a release would not update, path
-    dependencies to missing folders, runtime cycles, missing credentials for the
-    configured repository, Poetry missing or too old, and uncommitted changes. Exits 1
-    when anything blocks a release, 2 when the configuration itself is invalid (every
-    other command refuses it too).
+    dependencies to missing folders, runtime cycles, missing credentials for each
+    repository a release publishes to (and says where each one's come from), Poetry
+    missing or too old, and uncommitted changes. Exits 1 when anything blocks a release,
+    2 when the configuration itself is invalid (every other command refuses it too).
     """
     from poetflow.doctor import run_doctor
 
@@ -59,6 +59,9 @@ def doctor() -> None:
         )
     else:
         print_text(f"poetflow doctor: all {len(report.checks)} checks passed in {report.root}.")
+    if not options.json:
+        for item in report.credentials:
+            print_text(f"credentials for {item.repository} ({item.url}): {item.source}")
     if any(f.check == "config" and f.severity == "blocker" for f in report.findings):
         raise typer.Exit(EXIT_BAD_INPUT)
     if not report.ok:

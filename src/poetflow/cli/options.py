@@ -102,13 +102,15 @@ DryRunOption = Annotated[
 ]
 
 RepositoryOption = Annotated[
-    Optional[str],  # noqa: UP045
+    Optional[list[str]],  # noqa: UP045
     typer.Option(
         "--repository",
         "-r",
         envvar="POETFLOW_REPOSITORY",
         help="Repository name: pypi, testpypi, [tool.poetflow.repositories.NAME] or a Poetry "
-        "repository. Default: [tool.poetflow.publish] repository, else pypi.",
+        "repository. Repeat it to publish to several indexes in one run (POETFLOW_REPOSITORY: "
+        "names separated by spaces). Default: [tool.poetflow.publish] repositories / "
+        "repository, else pypi.",
         show_default=False,
     ),
 ]

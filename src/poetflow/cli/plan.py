@@ -82,6 +82,7 @@ def plan(
                 p["bump"] or "-",
                 _why(p, result["packages"]) or "-",
                 ", ".join(p["stages"]),
+                _targets_cell(p),
             ]
             for p in result["packages"]
         ]
@@ -89,7 +90,7 @@ def plan(
         print_table(
             f"poetflow plan: {_count(releasing, 'release')}, "
             f"{_count(len(rows) - releasing, 'package')} tested only",
-            ["package", "current", "next", "bump", "why", "stages"],
+            ["package", "current", "next", "bump", "why", "stages", "publishes to"],
             rows,
         )
 
@@ -111,6 +112,12 @@ def _why(package: dict[str, Any], packages: list[dict[str, Any]]) -> list[str]:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _targets_cell(entry: dict[str, Any]) -> str:
+    if entry["private"]:
+        return f"nowhere: {entry['private']}"
+    return ", ".join(entry["targets"]) or "-"
 
 
 def register(app: typer.Typer) -> None:

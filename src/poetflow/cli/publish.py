@@ -40,6 +40,8 @@ Examples:
 
   poetflow publish --repository internal --package api --dry-run
 
+  poetflow publish --repository internal --repository pypi    # both indexes, one run
+
   poetflow publish --sign    # in CI with an OIDC identity (GitHub id-token: write)
 
   poetflow publish --repository-url http://127.0.0.1:8080/ --json
@@ -91,12 +93,14 @@ def _log_event(event: PublishEvent) -> None:
     if event.kind == "file-finished" and event.file is not None:
         item = event.file
         detail = f" ({item.detail})" if item.detail else ""
-        logger.info("%s: %s %s%s", event.package, item.status, item.filename, detail)
+        where = f" [{event.target}]" if event.target else ""
+        logger.info("%s: %s %s%s%s", event.package, item.status, item.filename, detail, where)
     elif event.kind == "package-finished" and event.result is not None:
+        where, detail = event.target, event.result.detail
         if event.result.status == "blocked":
-            logger.warning("%s: blocked, %s", event.package, event.result.detail)
+            logger.warning("%s: blocked on %s, %s", event.package, where, detail)
         elif event.result.status == "failed":
-            logger.error("%s: failed, %s", event.package, event.result.detail)
+            logger.error("%s: failed on %s, %s", event.package, where, detail)
 
 
 @with_global_options
@@ -114,18 +118,22 @@ def publish(
     report_dir: ReportDirOption = None,
     otel: OtelOption = None,
 ) -> None:
-    """Upload each package's sdist and wheel, skipping files already on the index."""
+    """Upload each package's sdist and wheel to each index, skipping files already there.
+
+    A package's own [tool.poetflow.publish] limits where it goes (repositories = [...]) or
+    keeps it private (skip = true, or the 'Private :: Do Not Upload' classifier).
+    """
     from poetflow.cli.reporting import run_one_stage
     from poetflow.pipeline.runner import RunOptions
     from poetflow.pipeline.stages.publish import PublishStage
-    from poetflow.publish.results import PublishOptions, PublishReport
+    from poetflow.publish.results import PublishOptions, PublishRun
 
     # Every credential in the environment was registered as a secret when the CLI
     # started, and the CI system is told of each (minted tokens too) as it is registered.
     options = current_options()
     workspace, selected = selected_from_options(options.root, all_, package, since)
     publish_options = PublishOptions(
-        repository=repository,
+        repositories=tuple(repository or ()),
         repository_url=repository_url,
         dry_run=options.dry_run,
         jobs=jobs,
@@ -143,7 +151,7 @@ def publish(
         workspace,
         selected,
         run_options,
-        PublishReport,
+        PublishRun,
         exit_code=lambda done: 0 if done.ok else 1,
     )
     if report is None:
@@ -152,11 +160,13 @@ def publish(
     if options.json:
         print_json(report.to_dict())
     else:
-        _print_report(report)
+        for each in report.reports:
+            _print_report(each)
+        for name, why in report.withheld.items():
+            logger.info("%s: %s", name, why)
     if not report.ok:
-        failed = [p.name for p in report.packages if p.status in ("failed", "blocked")]
         raise StepFailedError(
-            f"Publishing to {report.repository.name} failed for {', '.join(failed)}.",
+            f"Publishing failed for {', '.join(report.failed())}.",
             hint="Fix the cause shown above and rerun: files already uploaded are skipped.",
         )
 

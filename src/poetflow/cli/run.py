@@ -50,6 +50,8 @@ Examples:
 
   poetflow run --repository internal
 
+  poetflow run --repository internal --repository pypi --dry-run
+
   poetflow run --stages test,build --all
 
   poetflow run --skip publish --dry-run --json
@@ -169,7 +171,7 @@ def run(
         dry_run=options.dry_run,
         sign=sign,
         push=push,
-        repository=repository,
+        repositories=tuple(repository or ()),
         repository_url=repository_url,
         test_env=test_env,
         jobs=jobs,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -108,7 +109,7 @@ def run_pipeline(
     if tags_the_build and not (options.allow_dirty or workspace.config.pipeline.allow_dirty):
         _preflight_clean(workspace)
     if "publish" in names:
-        _preflight_publish(workspace, options, credentials=releasing)
+        _preflight_publish(workspace, options, selected, credentials=releasing)
 
     telemetry = Telemetry.start(pipeline="poetflow run", endpoint=options.telemetry_endpoint)
     run_pipeline_hooks(workspace, "pre-run", dry_run=options.dry_run)
@@ -190,13 +191,31 @@ def _preflight_clean(workspace: Workspace) -> None:
         )
 
 
-def _preflight_publish(workspace: Workspace, options: RunOptions, *, credentials: bool) -> None:
-    """An unknown repository or a bad URL, and missing credentials when there is something
-    to upload, are bad input: say so before anything is tested or written."""
+def _preflight_publish(
+    workspace: Workspace,
+    options: RunOptions,
+    packages: Sequence[Package],
+    *,
+    credentials: bool,
+) -> None:
+    """An unknown repository or a bad URL, a package that would reach an index without its
+    runtime dependency, and missing credentials when there is something to upload, are
+    bad input: say so before anything is tested or written (``--dry-run`` too)."""
+    from poetflow.pipeline.stages.publish import run_publish_options
     from poetflow.publish.credentials import resolve_credentials
     from poetflow.publish.repositories import resolve_repository
+    from poetflow.publish.routes import check_package_repositories, check_routes, goes_to
+    from poetflow.publish.targets import requested_targets
 
-    repository = options.repository or workspace.config.pipeline.repository
-    target = resolve_repository(workspace, repository, options.repository_url)
-    if credentials:
-        resolve_credentials(target)
+    publish_options = run_publish_options(
+        RunContext(selected=tuple(packages), options=options, state=RunState(workspace))
+    )
+    requests = requested_targets(workspace, publish_options)
+    check_package_repositories(workspace, packages, os.environ)
+    check_routes(workspace, packages, [request.repository for request in requests])
+    for request in requests:
+        if request.kind != "index":
+            continue
+        target = resolve_repository(workspace, request.name, options.repository_url)
+        if credentials and any(goes_to(package, request.repository) for package in packages):
+            resolve_credentials(target)

@@ -16,11 +16,14 @@ __all__ = ["make_plan"]
 
 
 def make_plan(workspace: Workspace, selection: Selection) -> dict[str, Any]:
-    """Per package: current and next version, the bump and its reasons, the stages to run.
+    """Per package: current and next version, the bump and its reasons, the stages to run,
+    the indexes its release goes to.
 
     Without a selection, the packages with commits since their last release and their
-    dependents are planned, as ``run`` would.
+    dependents are planned, as ``run`` would; a release ``run`` would refuse (a package
+    reaching an index without its runtime dependency) is refused here too (exit 2).
     """
+    from poetflow.publish.routes import check_routes, default_targets, private_reason
     from poetflow.versioning.plan import plan_versions
 
     explicit = select_packages(workspace, selection)
@@ -49,8 +52,13 @@ def make_plan(workspace: Workspace, selection: Selection) -> dict[str, Any]:
                 "last_tag": entry.last_tag if entry else None,
                 "stages": [spec.name for spec in stages if releasing or not spec.release],
                 "dependencies": [d for d in package.runtime_dependencies if d in names],
+                # Where its release goes (run's default indexes), shown even with no release.
+                "targets": list(default_targets(workspace, package)),
+                "private": private_reason(package),
             }
         )
+    releases = [workspace.by_name[str(p["package"])] for p in packages if p["bump"] is not None]
+    check_routes(workspace, releases, workspace.config.publish.default_repositories)
     return {"versioning": plan.versioning, "packages": packages}
 
 

@@ -107,7 +107,8 @@ class RunOptions:
     dry_run: bool = False
     sign: bool | None = None
     push: bool = False
-    repository: str | None = None
+    # The indexes to publish to (empty: [tool.poetflow.pipeline] / [tool.poetflow.publish]).
+    repositories: tuple[str, ...] = ()
     repository_url: str | None = None
     test_env: str | None = None
     jobs: int = 2

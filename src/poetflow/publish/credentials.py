@@ -1,4 +1,5 @@
-"""Upload credentials from the environment: PoetFlow's variables, Poetry's, and ``*_FILE`` files.
+"""Upload credentials: PoetFlow's variables, Poetry's, ``*_FILE`` files, and what ``poetry
+config`` stored (``auth.toml``, the system keyring: :mod:`poetflow.publish.poetry_auth`).
 
 Every value read here is registered with :mod:`poetflow.masking` before anything else
 happens, so no log line, error, report or summary can show it.
@@ -113,6 +114,13 @@ def resolve_credentials(
     found = _pair(env, f"POETRY_HTTP_BASIC_{key}")
     if found:
         return found
+    # What `poetry config` stored for this very repository beats the catch-all token, so
+    # a token meant for one index is never sent to another.
+    from poetflow.publish.poetry_auth import stored_credentials
+
+    stored = stored_credentials(repository.name, env)
+    if stored is not None:
+        return Credentials(stored.username, stored.password, stored.source)
     token = _read(env, "POETFLOW_TOKEN")
     if token:
         return Credentials(TOKEN_USERNAME, token, "POETFLOW_TOKEN")
@@ -134,5 +142,7 @@ def resolve_credentials(
             "in the job and register it as a trusted publisher on the index."
         )
     raise MissingCredentialsError(
-        f"No credentials for repository {repository.name!r}: set {choices}.", hint=hint
+        f"No credentials for repository {repository.name!r}: set {choices}, or store them "
+        f"with `poetry config pypi-token.{repository.name} TOKEN`.",
+        hint=hint,
     )

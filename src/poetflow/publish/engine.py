@@ -5,7 +5,10 @@ A run publishes to one or more targets (an index, a publisher plugin: see
 target never holds back another. On each target a package goes through
 :func:`publish_package` (look up, then upload what is missing); a package whose dependency
 failed there is ``blocked`` and never uploaded there, so no target holds a release whose
-internal dependency is missing. Independent packages run in parallel.
+internal dependency is missing. Independent packages run in parallel. A package goes
+only to the indexes its own settings allow (:mod:`poetflow.publish.routes`); a run that
+would leave an index without a package's runtime dependency is refused before anything
+is built or sent.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 
 from poetflow.distributions import Distribution
@@ -31,6 +35,13 @@ from poetflow.publish.results import (
     PublishEvent,
     PublishOptions,
     PublishReport,
+    PublishRun,
+)
+from poetflow.publish.routes import (
+    check_package_repositories,
+    check_routes,
+    goes_to,
+    withheld_reason,
 )
 from poetflow.publish.targets import (
     Listing,
@@ -42,7 +53,13 @@ from poetflow.publish.targets import (
 from poetflow.scheduler import Scheduler
 from poetflow.workspace import Package, Workspace
 
-__all__ = ["TargetRun", "publish_package", "publish_packages", "publish_to_targets"]
+__all__ = [
+    "TargetRun",
+    "publish_package",
+    "publish_packages",
+    "publish_run",
+    "publish_to_targets",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +75,8 @@ class TargetRun:
     on_event: EventCallback
     # pre-/post-publish hooks and plugins around each package (None: no hooks at all).
     hooks: StageHooks | None = None
+    # The packages this target gets, in publish order (per-package targets filter them).
+    order: tuple[str, ...] = ()
     # Lookups started ahead of time: they do not depend on publish order, so a long
     # dependency chain waits only for uploads, not for a lookup per package as well.
     prefetched: dict[str, Future[Listing]] = field(default_factory=dict)
@@ -71,7 +90,7 @@ class TargetRun:
 
     def emit(self, event: PublishEvent) -> None:
         try:
-            self.on_event(event)
+            self.on_event(replace(event, target=self.target.repository.name))
         except Exception:  # a broken reporter must not break an upload half-way
             logger.debug("publish event callback failed", exc_info=True)
 
@@ -271,6 +290,8 @@ def _unpublished(
         wanted: list[Distribution] = []
         for item in distributions:
             for run in runs:
+                if name not in run.order:
+                    continue
                 future = run.prefetched.get(name)  # left in place: the upload reads it again
                 try:
                     listing = future.result() if future else run.target.listing(name)
@@ -355,13 +376,11 @@ def _locate_uploads(
 
 
 def _publish_to(
-    run: TargetRun,
-    workspace: Workspace,
-    order: Sequence[str],
-    files: Mapping[str, Sequence[Distribution]],
+    run: TargetRun, workspace: Workspace, files: Mapping[str, Sequence[Distribution]]
 ) -> dict[str, PackageResult]:
     """One target's schedule: each package once its selected dependencies published there."""
     by_name = workspace.by_name
+    order = run.order
     scheduler: Scheduler[PackageResult] = Scheduler(
         order,
         {name: workspace.graph.dependencies_of(name) for name in order},
@@ -398,11 +417,24 @@ def publish_to_targets(
     """
     started = time.monotonic()
     env = os.environ if options.env is None else options.env
-    targets = [
-        open_target(request, workspace, options, env)
-        for request in requested_targets(workspace, options)
+    requests = requested_targets(workspace, options)
+    # Bad routes are bad input: refused before credentials are read or anything is built.
+    check_package_repositories(workspace, packages, env)
+    check_routes(workspace, packages, [request.repository for request in requests])
+    packages = [
+        package
+        for package in packages
+        if any(goes_to(package, request.repository) for request in requests)
     ]
+    # An index none of the packages goes to needs no credentials and gets no report.
+    requests = [
+        request
+        for request in requests
+        if any(goes_to(package, request.repository) for package in packages)
+    ] or requests
+    targets = [open_target(request, workspace, options, env) for request in requests]
     order = workspace.graph.order([package.name for package in packages])
+    by_name = workspace.by_name
     try:
         # Hooks are checked (a missing program is exit 2) before anything is built or sent.
         hooks = StageHooks(workspace, "publish", packages, dry_run=options.dry_run)
@@ -415,26 +447,37 @@ def publish_to_targets(
         for target in targets:
             target.connect()
         emit = on_event or (lambda _event: None)
-        runs = [TargetRun(target, options, emit, hooks) for target in targets]
+        runs = [
+            TargetRun(
+                target,
+                options,
+                emit,
+                hooks,
+                tuple(name for name in order if goes_to(by_name[name], request.repository)),
+            )
+            for request, target in zip(requests, targets, strict=True)
+        ]
         signed: tuple[str, ...] = ()
-        with ThreadPoolExecutor(max(1, options.jobs), thread_name_prefix="lookup") as lookups:
+        with ExitStack() as stack:
             for run in runs:
-                for name in order:
+                # A pool per target: a slow index's lookups never queue another's.
+                lookups = stack.enter_context(
+                    ThreadPoolExecutor(max(1, options.jobs), thread_name_prefix="lookup")
+                )
+                for name in run.order:
                     if files.get(name):
                         run.prefetched[name] = lookups.submit(run.target.listing, name)
             if _wants_signing(workspace, options):
                 signed = _sign(workspace, _unpublished(runs, files), options, env)
-            with ThreadPoolExecutor(len(runs), thread_name_prefix="target") as each:
-                outcomes = list(
-                    each.map(lambda run: _publish_to(run, workspace, order, files), runs)
-                )
+            with ThreadPoolExecutor(max(1, len(runs)), thread_name_prefix="target") as each:
+                outcomes = list(each.map(lambda run: _publish_to(run, workspace, files), runs))
     finally:
         for target in targets:
             target.close()
     reports = tuple(
         PublishReport(
             repository=run.target.repository,
-            packages=tuple(results[name] for name in order),
+            packages=tuple(results[name] for name in run.order),
             dry_run=options.dry_run,
             duration=time.monotonic() - started,
             credentials_source=run.target.credentials_source,
@@ -458,3 +501,24 @@ def publish_packages(
     ``--publisher``): its report."""
     (report,) = publish_to_targets(workspace, packages, options, on_event, distributions)
     return report
+
+
+def publish_run(
+    workspace: Workspace,
+    packages: Sequence[Package],
+    options: PublishOptions,
+    on_event: EventCallback | None = None,
+    distributions: Mapping[str, Sequence[Distribution]] | None = None,
+) -> PublishRun:
+    """:func:`publish_to_targets`, with the packages the run publishes nowhere (private,
+    or meant for other indexes) and why."""
+    names = [request.repository for request in requested_targets(workspace, options)]
+    withheld: dict[str, str] = {}
+    for package in packages:
+        reason = withheld_reason(package, names)
+        if reason is not None:
+            withheld[package.name] = reason
+    if len(withheld) == len(packages):  # nothing goes anywhere: no index to open
+        return PublishRun((), withheld)
+    reports = publish_to_targets(workspace, packages, options, on_event, distributions)
+    return PublishRun(reports, withheld)

@@ -18,6 +18,7 @@ __all__ = [
     "PublishEvent",
     "PublishOptions",
     "PublishReport",
+    "PublishRun",
 ]
 
 FileStatus = Literal["uploaded", "skipped", "failed", "blocked", "would upload"]
@@ -26,14 +27,16 @@ PackageStatus = Literal["published", "skipped", "failed", "blocked", "would publ
 
 @dataclass(frozen=True)
 class PublishOptions:
-    """How to publish. ``repository`` is a name (default: ``[tool.poetflow.publish]
-    repository`` or pypi); ``repository_url`` an ad-hoc upload URL instead. ``build``
+    """How to publish. ``repositories`` are the indexes of the run, by name (``repository``
+    is the one-index spelling; default: ``[tool.poetflow.publish] repositories`` /
+    ``repository``, else pypi); ``repository_url`` an ad-hoc upload URL instead. ``build``
     builds what is missing or stale first; without it ``dist/`` is published as it is.
     ``sign`` (None: ``[tool.poetflow.publish] sign``) signs every file with Sigstore before
     any upload, and the PEP 740 attestations written beside the files go with them."""
 
     repository: str | None = None
     repository_url: str | None = None
+    repositories: tuple[str, ...] = ()
     dry_run: bool = False
     jobs: int = 4
     build: bool = True
@@ -141,6 +144,47 @@ class PublishReport:
 
 
 @dataclass(frozen=True)
+class PublishRun:
+    """A publish run to one or more targets: one report per target, in the order asked
+    for, and the packages it published nowhere (``withheld``: name -> why)."""
+
+    reports: tuple[PublishReport, ...]
+    withheld: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return all(report.ok for report in self.reports)
+
+    @property
+    def dry_run(self) -> bool:
+        return any(report.dry_run for report in self.reports)
+
+    def count(self, status: FileStatus) -> int:
+        return sum(report.count(status) for report in self.reports)
+
+    def failed(self) -> list[str]:
+        """``NAME on INDEX`` for every package that failed or was blocked somewhere."""
+        return [
+            f"{package.name} on {report.repository.name}"
+            for report in self.reports
+            for package in report.packages
+            if package.status in ("failed", "blocked")
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """One target: its report as before (plus ``withheld``); several: one per target."""
+        withheld = dict(self.withheld)
+        if len(self.reports) == 1:
+            return {**self.reports[0].to_dict(), "withheld": withheld}
+        return {
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+            "targets": [report.to_dict() for report in self.reports],
+            "withheld": withheld,
+        }
+
+
+@dataclass(frozen=True)
 class PublishEvent:
     """Progress for reporters: a package started, a file finished, a package finished."""
 
@@ -148,6 +192,8 @@ class PublishEvent:
     package: str
     file: FileResult | None = None
     result: PackageResult | None = None
+    # The target's name (an index's, or a publisher plugin's), for runs with several.
+    target: str = ""
 
 
 EventCallback = Callable[[PublishEvent], None]

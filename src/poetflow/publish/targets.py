@@ -120,14 +120,30 @@ class TargetRequest:
     kind: str
     name: str | None
 
+    @property
+    def repository(self) -> str | None:
+        """The index name packages' ``repositories`` are matched against (None: a plugin)."""
+        if self.kind != "index":
+            return None
+        return self.name or "url"
+
 
 def requested_targets(workspace: Workspace, options: PublishOptions) -> list[TargetRequest]:
-    """``--publisher`` / ``[tool.poetflow.publish] publisher``, else the index of
-    ``--repository`` / ``--repository-url`` / ``[tool.poetflow.publish] repository``."""
+    """``--publisher`` / ``[tool.poetflow.publish] publisher``; else the index of
+    ``--repository-url``; else one index per ``--repository`` (repeatable), else per
+    ``[tool.poetflow.publish] repositories`` / ``repository``, else pypi."""
     publisher = options.publisher or workspace.config.publish.publisher
     if publisher:
         return [TargetRequest("plugin", publisher)]
-    return [TargetRequest("index", options.repository)]
+    names = options.repositories or ((options.repository,) if options.repository else ())
+    if options.repository_url is not None:
+        if names:
+            from poetflow.errors import PublishError
+
+            raise PublishError("Give --repository or --repository-url, not both.")
+        return [TargetRequest("index", None)]
+    names = names or workspace.config.publish.default_repositories
+    return [TargetRequest("index", name) for name in dict.fromkeys(names)]
 
 
 def open_target(
