@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "AnnounceError",
     "ConfigError",
     "DirtyWorkingTreeError",
     "DuplicatePackageError",
@@ -141,3 +142,7 @@ class VersionWriteError(PoetFlowError):
     """Writing release files (versions, constraints, changelogs) failed; all were restored."""
 
     exit_code = EXIT_FAILED
+
+
+class AnnounceError(PoetFlowError):
+    """Announcing cannot start: no code host to announce on, a missing token or file."""

@@ -30,6 +30,7 @@ logger = logging.getLogger("poetflow")
 # Each module exposes register(app). Commands import their heavy dependencies
 # inside the command body so that `poetflow --help` stays fast.
 COMMAND_MODULES: tuple[str, ...] = (
+    "announce",
     "build",
     "changelog",
     "discover",

@@ -59,7 +59,8 @@ def run(
         typer.Option(
             "--stages",
             envvar="POETFLOW_STAGES",
-            help="Comma-separated stages to run (test, version, build, sign, release, publish). "
+            help="Comma-separated stages to run (test, version, build, sign, release, publish, "
+            "announce). "
             "Default: all, or [tool.poetflow.pipeline] stages.",
             show_default=False,
         ),
@@ -120,7 +121,8 @@ def run(
     cache_read_only: CacheReadOnlyOption = None,
     otel: OtelOption = None,
 ) -> None:
-    """Run the release pipeline: test, version, changelog, build, sign, commit/tag, publish.
+    """Run the release pipeline: test, version, changelog, build, sign, commit/tag, publish,
+    announce.
 
     Without --all/--package/--since, the packages with commits since their last release
     (and their dependents) are released. A rerun after a failure picks up where it stopped:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from poetflow.pipeline.stages import STAGES
 from poetflow.selection import Selection, select_packages
 from poetflow.workspace import Workspace
 
@@ -45,9 +46,7 @@ def make_plan(workspace: Workspace, selection: Selection) -> dict[str, Any]:
                 "reasons": list(entry.reasons) if entry else [],
                 "commits": entry.commits if entry else 0,
                 "last_tag": entry.last_tag if entry else None,
-                "stages": ["test", "version", "build", "sign", "release", "publish"]
-                if releasing
-                else ["test"],
+                "stages": [s.name for s in STAGES if releasing or not s.release],
                 "dependencies": [d for d in package.runtime_dependencies if d in names],
             }
         )
