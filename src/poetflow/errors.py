@@ -8,6 +8,7 @@ __all__ = [
     "DirtyWorkingTreeError",
     "DuplicatePackageError",
     "GitError",
+    "HostingError",
     "IdentityTokenError",
     "MetadataError",
     "MissingPathDependencyError",
@@ -146,3 +147,7 @@ class VersionWriteError(PoetFlowError):
 
 class AnnounceError(PoetFlowError):
     """Announcing cannot start: no code host to announce on, a missing token or file."""
+
+
+class HostingError(StepFailedError):
+    """A code-host API call failed (exit 1): the message names the call and the answer."""

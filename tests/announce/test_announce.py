@@ -31,11 +31,16 @@ def gitlab() -> Iterator[GitLabDouble]:
 
 
 @pytest.fixture
-def feature(demo_repo: Path) -> Path:
-    """The demo with a new feature in acme-core: four packages to release."""
+def feature(demo_repo: Path, tmp_path: Path) -> Path:
+    """The demo with a new feature in acme-core (four packages to release) and an origin
+    to push the release to: a host makes releases of the tags it has."""
+    remote = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(demo_repo, "remote", "add", "origin", str(remote))
     (demo_repo / "packages" / "core" / "src" / "acme_core" / "rates.py").write_text("RATE = 1\n")
     git(demo_repo, "add", "-A")
     git(demo_repo, "commit", "-q", "-m", "feat(core): exchange rates")
+    git(demo_repo, "push", "-q", "origin", "main")
     return demo_repo
 
 
@@ -67,7 +72,7 @@ def test_run_makes_one_github_release_per_new_tag_and_a_rerun_nothing_new(
     feature: Path, github: GitHubDouble, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _env(monkeypatch, github.environment())
-    result = run_cli("run", "--stages", STAGES, "--json", cwd=feature)
+    result = run_cli("run", "--stages", STAGES, "--push", "--json", cwd=feature)
     assert result.exit_code == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     announce = next(stage for stage in report["stages"] if stage["name"] == "announce")
@@ -78,6 +83,7 @@ def test_run_makes_one_github_release_per_new_tag_and_a_rerun_nothing_new(
     assert sorted(releases) == TAGS
     core = releases["acme-core-v1.3.0"]
     assert core["name"] == "acme-core-v1.3.0"
+    assert core["target_commitish"] == git(feature, "rev-parse", "acme-core-v1.3.0^{commit}")
     assert not core["prerelease"]
     assert not core["draft"]
     # The body is the changelog section of that version, as CHANGELOG.md has it.
@@ -98,7 +104,7 @@ def test_run_makes_one_github_release_per_new_tag_and_a_rerun_nothing_new(
     again = run_cli("announce", cwd=feature)
     assert again.exit_code == 0, again.stdout + again.stderr
     assert again.stdout.count("up to date") == 4
-    rerun = run_cli("run", "--stages", STAGES, "--json", cwd=feature)
+    rerun = run_cli("run", "--stages", STAGES, "--push", "--json", cwd=feature)
     assert rerun.exit_code == 0, rerun.stdout + rerun.stderr
     stage = next(s for s in json.loads(rerun.stdout)["stages"] if s["name"] == "announce")
     assert stage["detail"] == "github: 4 up to date"
@@ -116,7 +122,7 @@ def test_run_makes_gitlab_releases_with_the_job_token_and_a_rerun_nothing_new(
     feature: Path, gitlab: GitLabDouble, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _env(monkeypatch, gitlab.environment(job=True))
-    result = run_cli("run", "--stages", STAGES, cwd=feature)
+    result = run_cli("run", "--stages", STAGES, "--push", cwd=feature)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert sorted(gitlab.releases) == TAGS
     core = gitlab.releases["acme-core-v1.3.0"]
@@ -140,7 +146,7 @@ def test_run_makes_gitlab_releases_with_the_job_token_and_a_rerun_nothing_new(
     assert again.exit_code == 0, again.stdout + again.stderr
     statuses = [r["status"] for r in json.loads(again.stdout)["releases"]]
     assert statuses == ["up to date"] * 4
-    rerun = run_cli("run", "--stages", STAGES, cwd=feature)
+    rerun = run_cli("run", "--stages", STAGES, "--push", cwd=feature)
     assert rerun.exit_code == 0, rerun.stdout + rerun.stderr
     assert len(gitlab.writes()) == writes
     assert not _leaks(again, JOB_TOKEN)
@@ -153,13 +159,26 @@ def test_a_dry_run_previews_the_releases_and_writes_nothing(
 ) -> None:
     _env(monkeypatch, github.environment())
     before = tree_state(feature)
-    result = run_cli("run", "--stages", STAGES, "--dry-run", "--json", cwd=feature)
+    result = run_cli("run", "--stages", STAGES, "--push", "--dry-run", "--json", cwd=feature)
     assert result.exit_code == 0, result.stdout + result.stderr
     stage = next(s for s in json.loads(result.stdout)["stages"] if s["name"] == "announce")
     assert stage["detail"] == "github: 4 would create"
     assert github.writes() == []
     assert tree_state(feature) == before
     assert not _leaks(result, GITHUB_TOKEN)
+
+
+@pytest.mark.slow
+def test_tags_that_were_not_pushed_are_not_announced(
+    feature: Path, github: GitHubDouble, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env(monkeypatch, github.environment())
+    result = run_cli("run", "--stages", STAGES, "--json", cwd=feature)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    stage = next(s for s in json.loads(result.stdout)["stages"] if s["name"] == "announce")
+    assert stage["status"] == "skipped"
+    assert "--push" in stage["detail"]
+    assert github.requests() == []
 
 
 def test_announce_retries_after_a_failure_and_waits_out_the_rate_limit(

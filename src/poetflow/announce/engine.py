@@ -235,11 +235,13 @@ def release_specs(
     from packaging.version import InvalidVersion, Version
 
     from poetflow.changelog.engine import tag_notes
+    from poetflow.git import Repository
     from poetflow.hosting.model import ReleaseSpec
 
     settings = workspace.config.announce
     planned = {entry.name: entry.next for entry in plan.releases} if plan is not None else {}
     notes = tag_notes(workspace, tags, plan=plan)
+    commits = {tag.name: tag.commit for tag in Repository.open(workspace.root).tags()}
     specs = []
     for tag in tags:
         members = []
@@ -267,6 +269,7 @@ def release_specs(
                     files=tuple(files),
                     draft=settings.draft,
                     prerelease=prerelease or settings.prerelease,
+                    commit=commits.get(tag),
                 ),
                 tuple(p.name for p in members),
             )

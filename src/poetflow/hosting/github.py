@@ -167,15 +167,16 @@ class GitHubClient:
             return self._preview(spec, existing)
         status: ReleaseStatus
         if existing is None:
-            created = self.create_release(
-                {
-                    "tag_name": spec.tag,
-                    "name": spec.name,
-                    "body": spec.body,
-                    "draft": spec.draft,
-                    "prerelease": spec.prerelease,
-                }
-            )
+            payload: dict[str, Any] = {
+                "tag_name": spec.tag,
+                "name": spec.name,
+                "body": spec.body,
+                "draft": spec.draft,
+                "prerelease": spec.prerelease,
+            }
+            if spec.commit:
+                payload["target_commitish"] = spec.commit
+            created = self.create_release(payload)
             if created is None:  # made by someone else between the look-up and now
                 existing = self.find_release(spec.tag, drafts=True)
                 if existing is None:

@@ -183,9 +183,10 @@ class GitLabClient:
         for file in stale:
             self.upload_generic(file)
         if existing is None:
-            created = self.create_release(
-                {"tag_name": spec.tag, "name": spec.name, "description": spec.body}
-            )
+            payload = {"tag_name": spec.tag, "name": spec.name, "description": spec.body}
+            if spec.commit:
+                payload["ref"] = spec.commit  # used only where GitLab lacks the tag
+            created = self.create_release(payload)
             if created is None:  # made by someone else between the look-up and now
                 existing = self.release(spec.tag)
                 if existing is None:

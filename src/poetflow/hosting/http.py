@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from poetflow import __version__
-from poetflow.errors import StepFailedError
+from poetflow.errors import HostingError
 from poetflow.masking import mask
 
 if TYPE_CHECKING:
@@ -30,10 +30,6 @@ logger = logging.getLogger(__name__)
 
 _RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _LINK_RE = re.compile(r'<(?P<url>[^>]*)>\s*;\s*(?P<params>[^,]*(?:"[^"]*"[^,]*)*)')
-
-
-class HostingError(StepFailedError):
-    """A code-host API call failed (exit 1): the message names the call and the answer."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,11 @@ class ReleaseFile:
 
 @dataclass(frozen=True)
 class ReleaseSpec:
-    """One release as it should be: named after its tag, the changelog as its body."""
+    """One release as it should be: named after its tag, the changelog as its body.
+
+    ``commit`` is what the tag points at: where a host that does not have the tag yet
+    would make it (None: leave it to the host's default branch).
+    """
 
     tag: str
     name: str
@@ -35,6 +39,7 @@ class ReleaseSpec:
     files: tuple[ReleaseFile, ...] = ()
     draft: bool = False
     prerelease: bool = False
+    commit: str | None = None
 
 
 @dataclass(frozen=True)

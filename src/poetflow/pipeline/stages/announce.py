@@ -38,6 +38,18 @@ class AnnounceStage:
         tags = list(self.tags) if self.tags is not None else run_tags(ctx)
         if not tags:
             return StageOutcome(self.name, "skipped", "no release tags to announce")
+        result = ctx.state.version_result
+        made_now = bool(ctx.state.tags) or (
+            ctx.dry_run and result is not None and bool(result.tags)
+        )
+        if self.tags is None and made_now and not ctx.options.push:
+            # The host would make a release of a tag it does not have at its own default
+            # branch: announce only what was pushed.
+            return StageOutcome(
+                self.name,
+                "skipped",
+                "the new tags are not pushed (--push); `poetflow announce` after pushing them",
+            )
         provider = open_provider(ctx.workspace, os.environ)
         if provider is None:
             return StageOutcome(
