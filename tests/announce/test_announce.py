@@ -188,7 +188,10 @@ def test_announce_retries_after_a_failure_and_waits_out_the_rate_limit(
     from tests.publish.publish_fixtures import build_package
 
     git(demo_repo, "tag", "acme-core-v1.2.0")
-    build_package(demo_repo / "packages" / "core")
+    built = build_package(demo_repo / "packages" / "core")
+    # Signed: each file's Sigstore bundle beside it goes along.
+    wheel = next(path for path in built if path.suffix == ".whl")
+    wheel.with_name(wheel.name + ".sigstore.json").write_text('{"mediaType": "bundle"}')
     _env(monkeypatch, github.environment())
     github.throttle(1, "reset")
     result = run_cli("announce", "--package", "acme-core", cwd=demo_repo)
@@ -197,7 +200,9 @@ def test_announce_retries_after_a_failure_and_waits_out_the_rate_limit(
     assert release["tag_name"] == "acme-core-v1.2.0"
     assert {a["name"] for a in github.assets.values()} == {
         "acme_core-1.2.0.tar.gz", "acme_core-1.2.0-py3-none-any.whl",
+        "acme_core-1.2.0-py3-none-any.whl.sigstore.json",
     }  # fmt: skip
+    assert len(github.requests("GET", "/repos/acme/demo/releases/tags/")) == 2  # one retry
     assert not _leaks(result, GITHUB_TOKEN)
 
 
@@ -218,6 +223,16 @@ def test_a_named_host_without_its_token_is_refused_before_anything_runs(
     assert git(feature, "status", "--porcelain", "--untracked-files=all") == ""
 
 
+def test_a_tag_that_does_not_exist_is_refused(
+    demo_repo: Path, github: GitHubDouble, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _env(monkeypatch, github.environment())
+    result = run_cli("announce", "--tag", "acme-core-v1.2.0", cwd=demo_repo)
+    assert result.exit_code == 2
+    assert "acme-core-v1.2.0 does not exist" in result.stderr
+    assert github.requests() == []
+
+
 def test_an_unknown_announce_key_is_refused(demo_repo: Path, run_cli: RunCli) -> None:
     with (demo_repo / "pyproject.toml").open("a", encoding="utf-8") as handle:
         handle.write('\n[tool.poetflow.announce]\nprovder = "github"\n')
@@ -232,3 +247,27 @@ def test_without_a_code_host_announce_is_skipped_locally(demo_repo: Path, run_cl
     result = run_cli("announce", cwd=demo_repo)
     assert result.exit_code == 0, result.stderr
     assert "Nothing announced" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_synchronized_release_is_one_release_with_the_consolidated_notes(
+    feature: Path, github: GitHubDouble, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (feature / "pyproject.toml").write_text(
+        '[tool.poetflow]\npackages = ["packages/*"]\nversioning = "synchronized"\n'
+    )
+    git(feature, "commit", "-q", "-am", "chore: one version for all")
+    git(feature, "push", "-q", "origin", "main")
+    _env(monkeypatch, github.environment())
+    result = run_cli("run", "--stages", STAGES, "--push", cwd=feature)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    (release,) = github.releases.values()
+    tag = release["tag_name"]
+    assert tag.startswith("v")
+    version = tag[1:]
+    # As the packages spell their names (acme_http's pyproject.toml says so).
+    for name in ("acme-core", "acme_http", "acme-storage", "acme-app"):
+        assert f"### {name} {version}" in release["body"]
+    assert "exchange rates" in release["body"]
+    assert len(github.assets) == 8
+    assert not _leaks(result, GITHUB_TOKEN)

@@ -249,6 +249,13 @@ def release_specs(
             version = planned.get(package.name) or package.version
             if version and workspace.config.version.tag_for(package, str(version)) == tag:
                 members.append(package)
+        if tag not in commits and plan is None:
+            raise AnnounceError(
+                f"The tag {tag} does not exist in {workspace.root}: a host would make it at "
+                "its default branch.",
+                hint="Tag the release first (`poetflow run --push`, or `poetflow version bump "
+                "--tag --push`).",
+            )
         if not members:
             raise AnnounceError(
                 f"The tag {tag} is not the release tag of any package's current version.",
