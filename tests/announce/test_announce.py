@@ -187,6 +187,12 @@ def test_announce_retries_after_a_failure_and_waits_out_the_rate_limit(
     """``poetflow announce`` alone: the current version's tag at HEAD, built files in dist/."""
     from tests.publish.publish_fixtures import build_package
 
+    with (demo_repo / "pyproject.toml").open("a", encoding="utf-8") as handle:
+        handle.write(
+            "\n[tool.poetflow.hooks]\n"
+            'post-announce = ["echo $POETFLOW_ARTIFACTS > announced.txt"]\n'
+        )
+    git(demo_repo, "commit", "-q", "-am", "chore: a post-announce hook")
     git(demo_repo, "tag", "acme-core-v1.2.0")
     built = build_package(demo_repo / "packages" / "core")
     # Signed: each file's Sigstore bundle beside it goes along.
@@ -203,6 +209,9 @@ def test_announce_retries_after_a_failure_and_waits_out_the_rate_limit(
         "acme_core-1.2.0-py3-none-any.whl.sigstore.json",
     }  # fmt: skip
     assert len(github.requests("GET", "/repos/acme/demo/releases/tags/")) == 2  # one retry
+    # The post-announce hook ran in the package folder, told of the files it announced.
+    announced = (demo_repo / "packages" / "core" / "announced.txt").read_text()
+    assert "acme_core-1.2.0.tar.gz" in announced
     assert not _leaks(result, GITHUB_TOKEN)
 
 

@@ -33,7 +33,13 @@ class AnnounceStage:
     name: str = "announce"
 
     def run(self, ctx: RunContext) -> StageOutcome:
-        from poetflow.announce.engine import announce_releases, open_provider, release_specs
+        from poetflow.announce.engine import (
+            AnnounceReport,
+            announce_releases,
+            open_provider,
+            release_specs,
+        )
+        from poetflow.hooks.stage import StageHooks
 
         tags = list(self.tags) if self.tags is not None else run_tags(ctx)
         if not tags:
@@ -67,7 +73,26 @@ class AnnounceStage:
                 artifacts=ctx.state.artifacts,
                 dry_run=ctx.dry_run,
             )
-            report = announce_releases(provider, specs, dry_run=ctx.dry_run)
+            members = {name for _spec, names in specs for name in names}
+            packages_of = [p for p in ctx.workspace.packages if p.name in members]
+            # pre-/post-announce hooks: checked here (exit 2) before anything is written.
+            hooks = StageHooks(ctx.workspace, self.name, packages_of, dry_run=ctx.dry_run)
+            files = {
+                name: [f.path for f in spec.files if f.package == name]
+                for spec, names in specs
+                for name in names
+            }
+
+            def announced(done: AnnounceReport, name: str) -> bool:
+                return all(r.ok for r in done.releases if name in r.packages)
+
+            report = hooks.run_together(
+                packages_of,
+                lambda: announce_releases(provider, specs, dry_run=ctx.dry_run),
+                artifacts=files,
+                succeeded=announced,
+            )
+            hooks.finish(report, report.ok)
         finally:
             provider.close()
         packages: dict[str, PackageOutcome] = {}
