@@ -280,3 +280,32 @@ def test_a_synchronized_release_is_one_release_with_the_consolidated_notes(
     assert "exchange rates" in release["body"]
     assert len(github.assets) == 8
     assert not _leaks(result, GITHUB_TOKEN)
+
+
+def test_a_pre_release_is_marked_and_a_draft_is_found_again(
+    demo_repo: Path, github: GitHubDouble, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``draft = true``: GitHub's tag endpoint hides drafts, yet a rerun finds and keeps it."""
+    from tests.publish.publish_fixtures import build_package
+
+    pyproject = demo_repo / "packages" / "core" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "1.2.0"', 'version = "1.3.0rc1"'))
+    with (demo_repo / "pyproject.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[tool.poetflow.announce]\nprovider = "github"\ndraft = true\n')
+    git(demo_repo, "commit", "-q", "-am", "chore: a release candidate, announced as a draft")
+    git(demo_repo, "tag", "acme-core-v1.3.0rc1")
+    build_package(demo_repo / "packages" / "core")
+    # Outside GitHub Actions: the host and its token named by hand.
+    monkeypatch.setenv("GITHUB_API_URL", github.api_url)
+    monkeypatch.setenv("GITHUB_REPOSITORY", github.repository)
+    monkeypatch.setenv("GITHUB_TOKEN", GITHUB_TOKEN)
+    first = run_cli("announce", "--json", cwd=demo_repo)
+    assert first.exit_code == 0, first.stdout + first.stderr
+    (release,) = github.releases.values()
+    assert (release["draft"], release["prerelease"]) == (True, True)
+    writes = len(github.writes())
+    again = run_cli("announce", "--json", cwd=demo_repo)
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert [r["status"] for r in json.loads(again.stdout)["releases"]] == ["up to date"]
+    assert len(github.writes()) == writes
+    assert GITHUB_TOKEN not in first.stdout + first.stderr + again.stdout + again.stderr
