@@ -84,6 +84,7 @@ class ApiDouble:
         self.lock = threading.RLock()
         self.log: list[Request] = []
         self._throttled: list[Callable[[Request], Reply]] = []
+        self._lost: dict[str, int] = {}
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = []
         for name in dir(type(self)):
             func = getattr(type(self), name)
@@ -136,6 +137,12 @@ class ApiDouble:
         with self.lock:
             self._throttled.extend([lambda request: self.rate_limited(request, style)] * count)
 
+    def lose_answers(self, count: int = 1, method: str = "POST") -> None:
+        """The next ``count`` ``method`` requests are carried out, but their answer is lost
+        on the way back (a proxy's 502): the client's retry meets what it already did."""
+        with self.lock:
+            self._lost[method] = self._lost.get(method, 0) + count
+
     def rate_limited(self, request: Request, style: str) -> Reply:
         raise NotImplementedError
 
@@ -179,6 +186,10 @@ class ApiDouble:
             reply = throttled(request)
         else:
             reply = self.authorized(request) or self._dispatch(request)
+            with self.lock:
+                if self._lost.get(request.method, 0) > 0:
+                    self._lost[request.method] -= 1
+                    reply = Reply(502, {"message": "Bad Gateway"})
         payload = reply.body
         if isinstance(payload, bytes):
             data, content_type = payload, "application/octet-stream"

@@ -141,3 +141,19 @@ def test_a_dry_run_only_reads(github: GitHubDouble, tmp_path: Path) -> None:
     preview = client.publish_release(changed, dry_run=True)
     assert (preview.status, preview.uploaded) == ("would update", ("a.whl",))
     assert [r.method for r in github.writes()] == ["POST", "POST"]  # the real run's only
+
+
+def test_an_upload_whose_answer_was_lost_is_not_duplicated(
+    github: GitHubDouble, tmp_path: Path
+) -> None:
+    client = _client(github)
+    client.http = HostingHttp(dict(client._http.headers), sleep=lambda _seconds: None)
+    release = client.create_release({"tag_name": "v6"})
+    assert release is not None
+    github.lose_answers(1, "POST")  # the upload lands, its 201 does not come back
+    spec = ReleaseSpec("v6", "v6", "", (_file(tmp_path, "a.whl", b"bytes"),))
+    result = client.publish_release(spec, dry_run=False)
+    assert result.uploaded == ("a.whl",)
+    assert [a["name"] for a in github.assets.values()] == ["a.whl"]
+    uploads = github.requests("POST", f"/repos/acme/demo/releases/{release['id']}/assets")
+    assert len(uploads) == 2  # the retry met the 422 and kept what was there

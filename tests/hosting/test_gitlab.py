@@ -9,7 +9,7 @@ import pytest
 from tests.hosting_doubles import GitLabDouble
 
 from poetflow.hosting.gitlab import GitLabClient
-from poetflow.hosting.http import HostingError
+from poetflow.hosting.http import HostingError, HostingHttp
 from poetflow.hosting.model import ReleaseFile, ReleaseSpec
 
 
@@ -102,3 +102,15 @@ def test_a_bad_token_is_refused_with_a_hint(gitlab: GitLabDouble) -> None:
     with pytest.raises(HostingError, match="401 Unauthorized") as caught:
         client.release("v1")
     assert "token" in str(caught.value)
+
+
+def test_a_link_whose_answer_was_lost_is_not_duplicated(
+    gitlab: GitLabDouble, tmp_path: Path
+) -> None:
+    client = GitLabClient(gitlab.api_url, gitlab.project_id, gitlab.token)
+    client.http = HostingHttp({"PRIVATE-TOKEN": gitlab.token}, sleep=lambda _seconds: None)
+    client.create_release({"tag_name": "v7"})
+    gitlab.lose_answers(1, "POST")  # the link is made, its 201 does not come back
+    spec = ReleaseSpec("v7", "v7", "", (_file(tmp_path, "x.whl", b"1"),))
+    assert client.publish_release(spec, dry_run=False).status == "updated"
+    assert [link["name"] for link in gitlab.links.values()] == ["x.whl"]

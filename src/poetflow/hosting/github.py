@@ -122,14 +122,23 @@ class GitHubClient:
             )
         )
 
-    def upload_asset(self, upload_url: str, file: ReleaseFile) -> dict[str, Any]:
+    def upload_asset(self, upload_url: str, file: ReleaseFile) -> dict[str, Any] | None:
+        """The new asset; None when the release has one of that name already (GitHub's
+        422: e.g. a retried upload whose first answer was lost)."""
         response = self._http.request(
             "POST",
             expand_upload_url(upload_url, file.name),
             what=f"Uploading {file.name} to GitHub",
             data=file.path.read_bytes(),
             headers={"Content-Type": _content_type(file.name)},
+            expect=(422,),
         )
+        if response.status == 422:
+            if "already_exists" in response.message():
+                return None
+            raise HostingError(
+                f"Uploading {file.name} to GitHub failed: HTTP 422 {response.message()}."
+            )
         return dict(response.json())
 
     def delete_asset(self, asset_id: int) -> None:
@@ -228,7 +237,16 @@ class GitHubClient:
                 continue
             if asset is not None:  # same name, other bytes: GitHub refuses a second one
                 self.delete_asset(asset["id"])
-            self.upload_asset(str(release["upload_url"]), file)
+            if self.upload_asset(str(release["upload_url"]), file) is None:
+                # Uploaded meanwhile (a retry whose first attempt got through): keep it
+                # if it holds these bytes, else replace it once.
+                again = {a["name"]: a for a in self.release_assets(release["id"])}
+                there = again.get(file.name)
+                if there is None or self.asset_sha256(there) != file.sha256:
+                    if there is not None:
+                        self.delete_asset(there["id"])
+                    if self.upload_asset(str(release["upload_url"]), file) is None:
+                        raise HostingError(f"Uploading {file.name} to GitHub failed twice.")
             uploaded.append(file.name)
         return uploaded, kept
 

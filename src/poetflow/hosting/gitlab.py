@@ -96,13 +96,21 @@ class GitLabClient:
             )
         )
 
-    def create_link(self, tag: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def create_link(self, tag: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The new link; None when the release has that link already (GitLab's 400 "has
+        already been taken": e.g. a retry whose first answer was lost)."""
+        what = f"Linking {payload.get('name')} to the GitLab release of {tag}"
         response = self._http.request(
             "POST",
             self._project_url(f"releases/{_enc(tag)}/assets/links"),
-            what=f"Linking {payload.get('name')} to the GitLab release of {tag}",
+            what=what,
             json_body=payload,
+            expect=(400,),
         )
+        if response.status == 400:
+            if "already been taken" in response.content.decode("utf-8", "replace"):
+                return None
+            raise HostingError(f"{what} failed: HTTP 400 {response.message()}.")
         return dict(response.json())
 
     def update_link(self, tag: str, link_id: int, payload: dict[str, Any]) -> dict[str, Any]:
@@ -219,7 +227,13 @@ class GitLabClient:
             }
             link = links.get(file.name)
             if link is None:
-                self.create_link(spec.tag, payload)
+                if self.create_link(spec.tag, payload) is None:
+                    link = next(
+                        (x for x in self.release_links(spec.tag) if x.get("name") == file.name),
+                        None,
+                    )
+                    if link is not None and link.get("url") != url:
+                        self.update_link(spec.tag, int(link["id"]), {"url": url})
             elif link.get("url") != url:
                 self.update_link(spec.tag, int(link["id"]), {"url": url})
             else:
