@@ -35,6 +35,11 @@ _SCRUBBED_PREFIXES = (
     "OTEL_",
     "ACTIONS_ID_TOKEN",
     "SIGSTORE_ID_TOKEN",
+    # A GitLab job's own token and project: the announce stage would make real releases.
+    "CI_JOB_TOKEN",
+    "CI_API_V4_URL",
+    "CI_PROJECT_ID",
+    "CI_PROJECT_PATH",
     # The other CI systems PoetFlow detects: a test decides which one it runs in.
     "TF_BUILD",
     "BITBUCKET_",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
+from poetflow.announce.settings import AnnounceSettings, parse_announce
 from poetflow.cache.settings import CacheSettings, parse_cache
 from poetflow.changelog.settings import ChangelogSettings, parse_changelog
 from poetflow.errors import ConfigError
@@ -55,7 +56,7 @@ _SAMPLE_NAME, _SAMPLE_VERSION = "sample-package", "1.2.0rc1"
 WORKSPACE_KEYS = (
     "packages", "exclude", "versioning", "tag-format", "internal-constraint", "shared-paths",
     "test", "hooks", "version", "changelog", "repositories", "publish", "signing", "pipeline",
-    "cache", "channels",
+    "cache", "channels", "announce",
 )  # fmt: skip
 PACKAGE_KEYS = ("test", "hooks", "version-files", "publish")
 
@@ -94,6 +95,7 @@ class Config:
     signing: SigningSettings = field(default_factory=SigningSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    announce: AnnounceSettings = field(default_factory=AnnounceSettings)
     # The root's own package keys, for a root pyproject.toml that is also a member.
     own: PackageConfig = field(default_factory=PackageConfig)
 
@@ -218,6 +220,7 @@ def parse_config(table: Mapping[str, Any], source: Path | None) -> Config:
         signing=parse_signing(root.sub("signing")),
         pipeline=parse_pipeline(root.sub("pipeline")),
         cache=parse_cache(root.sub("cache")),
+        announce=parse_announce(root.sub("announce")),
         own=PackageConfig(test=test, version_files=parse_version_files(root)),
     )
 

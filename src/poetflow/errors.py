@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 __all__ = [
+    "AnnounceError",
     "ConfigError",
     "DirtyWorkingTreeError",
     "DuplicatePackageError",
     "GitError",
+    "HostingError",
     "IdentityTokenError",
     "MetadataError",
     "MissingPathDependencyError",
@@ -141,3 +143,11 @@ class VersionWriteError(PoetFlowError):
     """Writing release files (versions, constraints, changelogs) failed; all were restored."""
 
     exit_code = EXIT_FAILED
+
+
+class AnnounceError(PoetFlowError):
+    """Announcing cannot start: no code host to announce on, a missing token or file."""
+
+
+class HostingError(StepFailedError):
+    """A code-host API call failed (exit 1): the message names the call and the answer."""

@@ -34,6 +34,7 @@ __all__ = [
     "changelog_edits",
     "changelog_formats",
     "release_notes",
+    "tag_notes",
     "write_changelogs",
 ]
 
@@ -199,6 +200,37 @@ def release_notes(changelog: PackageChangelog) -> str:
     if not changelog.releases:
         return ""
     return render_release(changelog.releases[0], heading="#")
+
+
+def tag_notes(
+    workspace: Workspace, tags: Sequence[str], *, plan: VersionPlan | None = None
+) -> dict[str, str]:
+    """The release notes of each tag (a code host's release body): the changelog section
+    of the release it marks, as CHANGELOG.md has it; a tag several packages share (a
+    synchronized release) gets the consolidated notes, one section per package. With
+    ``plan``, the releases it plans count as tagged (a dry run, before the tags exist)."""
+    everyone = list(workspace.packages)
+    changelogs = build_changelogs(workspace, everyone, _histories(workspace, everyone), plan=plan)
+    notes = {}
+    for tag in tags:
+        found = [
+            (name, release)
+            for name, changelog in sorted(changelogs.items())
+            for release in changelog.releases
+            if release.tag == tag
+        ]
+        if len(found) == 1 and workspace.config.versioning != "synchronized":
+            notes[tag] = render_release(found[0][1], heading="##")
+        elif found:
+            notes[tag] = "\n".join(
+                render_release(
+                    release,
+                    heading="###",
+                    title=f"{workspace.by_name[name].display_name} {release.version}",
+                )
+                for name, release in found
+            )
+    return notes
 
 
 def _read(path: Path) -> str | None:

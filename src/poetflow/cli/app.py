@@ -56,6 +56,7 @@ _keep_argument_help()
 # Each module exposes register(app). Commands import their heavy dependencies
 # inside the command body so that `poetflow --help` stays fast.
 COMMAND_MODULES: tuple[str, ...] = (
+    "announce",
     "build",
     "changelog",
     "discover",

@@ -138,7 +138,8 @@ def run(
     cache_read_only: CacheReadOnlyOption = None,
     otel: OtelOption = None,
 ) -> None:
-    """Run the release pipeline: test, version, changelog, build, sign, commit/tag, publish.
+    """Run the release pipeline: test, version, changelog, build, sign, commit/tag, publish,
+    announce.
 
     Without --all/--package/--since, the packages with commits since their last release
     (and their dependents) are released. A rerun after a failure picks up where it stopped:

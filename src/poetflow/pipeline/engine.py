@@ -95,7 +95,7 @@ def run_pipeline(
     if "version" not in names:
         # Without a version stage, build and publish what the selection holds as it is.
         state.targets = [p.name for p in selected]
-    elif "publish" in names:
+    elif {"publish", "announce"} & set(names):
         state.targets = publish_candidates(workspace, explicit)
     ctx = RunContext(selected=selected, options=options, state=state)
     if {"build", "publish"} & set(names):
@@ -110,6 +110,8 @@ def run_pipeline(
         _preflight_clean(workspace)
     if "publish" in names:
         _preflight_publish(workspace, options, selected, credentials=releasing)
+    if "announce" in names and releasing:
+        _preflight_announce(workspace)
 
     telemetry = Telemetry.start(pipeline="poetflow run", endpoint=options.telemetry_endpoint)
     run_pipeline_hooks(workspace, "pre-run", dry_run=options.dry_run)
@@ -189,6 +191,18 @@ def _preflight_clean(workspace: Workspace) -> None:
             hint="Commit or stash them (`git status` lists them), or pass --allow-dirty to "
             "release anyway.",
         )
+
+
+def _preflight_announce(workspace: Workspace) -> None:
+    """A code host named without its token or project is bad input: say so before
+    anything is tested, tagged or uploaded, not after the upload."""
+    import os
+
+    from poetflow.announce.engine import open_provider
+
+    provider = open_provider(workspace, os.environ)
+    if provider is not None:
+        provider.close()
 
 
 def _preflight_publish(

@@ -46,6 +46,8 @@ STAGES: tuple[StageSpec, ...] = (
               local=False),
     StageSpec("publish", "upload what the index lacks", "publish:PublishStage", ("publish",),
               local=False),
+    StageSpec("announce", "GitHub / GitLab releases of the new tags", "announce:AnnounceStage",
+              ("announce",), local=False),
 )  # fmt: skip
 
 STAGE_NAMES: tuple[str, ...] = tuple(spec.name for spec in STAGES)
