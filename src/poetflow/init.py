@@ -345,6 +345,14 @@ def _infer_versioning(
     if guess is not None:
         if "{name}" in guess.tag_format:
             return "independent", f"existing tags follow {guess.tag_format}"
+        versions = {package.version for package in packages if package.version}
+        if len(versions) > 1:
+            # Tags that name no package belong to one of them (langgraph's "0.4.5" is
+            # langgraph's): synchronized versioning would move every package to it.
+            return "independent", (
+                f"the packages have different versions; the {guess.tag_format} tags name "
+                "no package, so they cannot tell the packages' releases apart"
+            )
         return "synchronized", f"existing tags follow {guess.tag_format} (no package name)"
     versions = {package.version for package in packages if package.version}
     if len(packages) > 1 and len(versions) == 1:

@@ -75,6 +75,29 @@ def test_equal_versions_without_tags_mean_synchronized(
     assert settings.tag_format == "v{version}"
 
 
+def test_version_tags_naming_no_package_do_not_synchronize_different_versions(
+    make_monorepo: Callable[..., Path],
+) -> None:
+    # langgraph's shape: bare "0.4.5" tags are one package's releases, and the members
+    # are at versions of their own; synchronized versioning would move all of them to 0.4.5.
+    root = make_monorepo(DIAMOND, tags=("1.0.0", "1.1.0", "1.2.0"))
+    inspection = inspect_repository(root)
+    assert inspection.versioning == "independent"
+    assert "different versions" in inspection.versioning_reason
+    assert settings_from(inspection).tag_format == "{name}-v{version}"
+
+
+def test_version_tags_naming_no_package_synchronize_equal_versions(
+    make_monorepo: Callable[..., Path],
+) -> None:
+    root = make_monorepo(
+        [("libs/a", "lib-a", "2.0.0"), ("libs/b", "lib-b", "2.0.0")], tags=("v1.0.0", "v2.0.0")
+    )
+    inspection = inspect_repository(root)
+    assert inspection.versioning == "synchronized"
+    assert settings_from(inspection).tag_format == "v{version}"
+
+
 def test_one_package_without_tags_is_left_to_ask(make_monorepo: Callable[..., Path]) -> None:
     inspection = inspect_repository(make_monorepo([("packages/solo", "solo", "0.1.0")]))
     assert inspection.versioning is None
