@@ -113,8 +113,10 @@ def startup_modules(venv: Path, site: Path) -> list[Path]:
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
         )
+    if completed.returncode != 0:  # its own output says why; a bare exit status would not
+        raise SystemExit(f"the start-up probe crashed:\n{completed.stdout}\n{completed.stderr}")
     result = json.loads(completed.stderr.strip().splitlines()[-1])
     if result["code"] != 0:
         raise SystemExit(f"the start-up probe failed:\n{completed.stdout}\n{completed.stderr}")

@@ -92,8 +92,11 @@ def test_a_tag_format_bad_for_a_real_member_name_is_refused_at_load(
     root.write_text(root.read_text().replace('"{name}-v{version}"', '"rel.{name}/{version}"'))
     core = demo_repo / "packages/core/pyproject.toml"
     core.write_text(core.read_text().replace('name = "acme-core"', 'name = "lock"'))
-    storage = demo_repo / "packages/storage/pyproject.toml"
-    storage.write_text(storage.read_text().replace('"acme-core>=1.2"', '"lock>=1.2"'))
+    # Its dependents name it by its new name, by requirement and by path alike.
+    for dependent in ("http", "storage"):
+        pyproject = demo_repo / "packages" / dependent / "pyproject.toml"
+        text = pyproject.read_text().replace('"acme-core>=1.2"', '"lock>=1.2"')
+        pyproject.write_text(text.replace("acme-core = {", "lock = {"))
     git(demo_repo, "commit", "-q", "-am", "chore: rename core")
     _feature(demo_repo)
     outside = tmp_path / "none"

@@ -92,7 +92,11 @@ def planted(
 
 
 def _everything_written(root: Path, tmp_path: Path) -> str:
-    texts = [path.read_text(errors="replace") for path in (root / ".poetflow").rglob("*")]
+    texts = [
+        path.read_text(errors="replace")
+        for path in (root / ".poetflow").rglob("*")
+        if path.is_file()
+    ]
     texts += [
         (tmp_path / name).read_text(errors="replace")
         for name in ("summary.md", "output")
@@ -119,10 +123,13 @@ def test_no_canary_in_any_output(
 
     assert result.exit_code == 1, result.stderr  # the hook failed
     # ::add-mask:: lines are GitHub's protocol for masking: the runner never shows them.
-    stdout = "\n".join(
-        line for line in result.stdout.splitlines() if not line.startswith("::add-mask::")
+    # They go to stderr (runners read workflow commands from both streams).
+    shown = "\n".join(
+        line
+        for line in [*result.stdout.splitlines(), *result.stderr.splitlines()]
+        if not line.startswith("::add-mask::")
     )
-    output = "\n".join([stdout, result.stderr, _everything_written(root, tmp_path)])
+    output = "\n".join([shown, _everything_written(root, tmp_path)])
     leaked = sorted(name for name, canary in canaries.items() if canary in output)
     assert leaked == [], f"`poetflow {command}` at {level}/{fmt} shows {leaked}"
     if level in ("debug", "info", "warning", "error"):
@@ -142,10 +149,9 @@ def test_a_url_with_userinfo_is_printed_with_its_password_masked(
 
 
 def test_mask_hides_url_passwords_nobody_registered() -> None:
-    text = "push to https://ci-bot:ghp_abc@github.com/example-org/m.git failed; see http://x/"
+    text = "push to https://m-bot:ghp_abc@github.com/example-org/m.git failed; see http://x/"
     assert (
-        mask(text)
-        == "push to https://ci-bot:***@github.com/example-org/m.git failed; see http://x/"
+        mask(text) == "push to https://m-bot:***@github.com/example-org/m.git failed; see http://x/"
     )
     assert mask("git@github.com:example-org/m.git") == "git@github.com:example-org/m.git"
 

@@ -29,6 +29,7 @@ from poetflow.publish.settings import (
 from poetflow.qa.settings import TestSettings, parse_test
 from poetflow.signing.options import SigningSettings, parse_signing
 from poetflow.tables import Table, relative_path_problem, shown
+from poetflow.versioning.channels import parse_channels
 from poetflow.versioning.settings import VersionSettings, parse_version, parse_version_files
 
 __all__ = [
@@ -53,7 +54,7 @@ _SAMPLE_NAME, _SAMPLE_VERSION = "sample-package", "1.2.0rc1"
 WORKSPACE_KEYS = (
     "packages", "exclude", "versioning", "tag-format", "internal-constraint", "shared-paths",
     "test", "hooks", "version", "changelog", "repositories", "publish", "signing", "pipeline",
-    "cache", "announce",
+    "cache", "announce", "channels",
 )  # fmt: skip
 PACKAGE_KEYS = ("test", "hooks", "version-files")
 
@@ -207,6 +208,7 @@ def parse_config(table: Mapping[str, Any], source: Path | None) -> Config:
             versioning=versioning,
             tag_format=tag_format,
             shared_paths=shared_paths,
+            channels=parse_channels(root.sub("channels")),
         ),
         changelog=parse_changelog(root.sub("changelog"), versioning=versioning),
         repositories=parse_repositories(root.sub("repositories")),

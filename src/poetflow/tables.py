@@ -30,13 +30,16 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     return starting[0] if len(starting) == 1 else None
 
 
-def relative_path_problem(pattern: str) -> str | None:
+def relative_path_problem(pattern: str, *, may_leave: bool = False) -> str | None:
     """Why ``pattern`` cannot be a path (or glob) below the folder it is relative to
-    (the monorepo root, a package), or None."""
+    (the monorepo root, a package), or None. With ``may_leave`` an absolute path or '..'
+    is fine here: the caller checks where it resolves to."""
     if not pattern.strip():
         return "it is empty"
     if any(ord(char) < 32 for char in pattern):
         return "it contains a control character"
+    if may_leave:
+        return None
     if pattern.startswith(("/", "\\", "~")) or re.match(r"[A-Za-z]:", pattern):
         return "it is absolute; it must be relative to the folder it is read from"
     parts = re.split(r"[/\\]", pattern)

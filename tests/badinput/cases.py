@@ -221,6 +221,16 @@ _WORKSPACE_CASES = [
     ),
     Case("signing-unknown-key", setting("[tool.poetflow.signing]\nstagin = true"), ("'stagin'",)),
     Case(
+        "channel-unknown-key",
+        setting('[tool.poetflow.channels]\nnext = { branch = "next", prerelase = "rc" }'),
+        (ROOT, "tool.poetflow.channels.next", "'prerelase'", "prerelease"),
+    ),
+    Case(
+        "channel-semver-label",
+        setting('[tool.poetflow.channels]\nbeta = { branch = "beta/*", prerelease = "beta" }'),
+        (ROOT, "tool.poetflow.channels.beta.prerelease", "'beta'"),
+    ),
+    Case(
         "poetflow-not-a-table",
         write_bytes(ROOT, b"[tool]\npoetflow = 5\n"),
         ("[tool.poetflow] must be a table",),
@@ -457,7 +467,7 @@ _WORKSPACE_CASES = [
     Case(
         "member-version-file-outside",
         append(A, '[tool.poetflow]\nversion-files = ["../../../etc/passwd:x"]'),
-        (A, "version-files", "'..'"),
+        (A, "version-files", "outside the repository"),
     ),
 ]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import CliResult, init_repo
 
-from poetflow.qa.lockfile import lock_matches, read_lock
+from poetflow.lockfile.selection import lock_matches, read_lock
 from poetflow.tomlfile import read_toml
 
 Run = Callable[..., CliResult]
@@ -208,7 +208,7 @@ def test_a_lock_without_groups_and_markers_is_installed_by_poetry(
 
 
 def test_lock_selection_follows_groups_and_per_group_markers(tmp_path: Path) -> None:
-    from poetflow.qa.lockfile import install_groups, marker_environment, select_packages
+    from poetflow.lockfile.selection import install_groups, marker_environment, select_packages
 
     lock = tmp_path / "poetry.lock"
     lock.write_text(

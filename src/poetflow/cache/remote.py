@@ -48,7 +48,8 @@ class RemoteCache:
         self.auth: tuple[str, str] | None = None
         if parts.username is not None:
             username, password = unquote(parts.username), unquote(parts.password or "")
-            for secret in (password, username, f"{username}:{password}"):
+            # The password, not the user name: URLs print as user:***@host everywhere.
+            for secret in (password, f"{username}:{password}"):
                 register_secret(secret)
             self.auth = (username, password)
         register_secret(token)

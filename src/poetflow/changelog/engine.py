@@ -19,6 +19,7 @@ from poetflow.changelog.model import (
     utc_date,
 )
 from poetflow.changelog.settings import BREAKING, ChangelogFormat
+from poetflow.versioning.versions import is_prerelease
 
 if TYPE_CHECKING:
     from poetflow.versioning.edits import FileEdit
@@ -87,11 +88,18 @@ def build_changelogs(
         releases = history_releases(history, sections, links)
         previous = history.last_tag.name if history.last_tag else None
         entry = plan.get(package.name) if plan is not None else None
-        if entry is not None and entry.changed:
+        if entry is not None and entry.changed and entry.next is not None:
+            commits = history.pending
+            if not is_prerelease(entry.next) and history.last_tag != history.last_final:
+                # A final release after pre-releases gathers their entries: every commit
+                # since the last final release, compared with it.
+                commits = history.since_final
+                previous = history.last_final.name if history.last_final else None
+                releases = [r for r in releases if not _prerelease_before(r, entry.next)]
             releases.insert(
                 0,
                 build_release(
-                    history.pending,
+                    commits,
                     sections,
                     version=entry.next,
                     tag=entry.tag,
@@ -114,6 +122,14 @@ def build_changelogs(
                 releases.insert(0, unreleased)
         result[package.name] = PackageChangelog(package.name, package.relpath, tuple(releases))
     return _with_dependencies(workspace, result, histories, plan)
+
+
+def _prerelease_before(release: ChangelogRelease, final: str) -> bool:
+    """Is ``release`` a pre-release that the final release ``final`` gathers?"""
+    from poetflow.versioning.versions import compare_versions
+
+    version = release.version
+    return version is not None and is_prerelease(version) and compare_versions(version, final) < 0
 
 
 def _breaking(release: ChangelogRelease) -> bool:

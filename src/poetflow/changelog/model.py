@@ -270,21 +270,43 @@ def history_releases(
     sections: Mapping[str, str],
     links: tuple[str, str] | None,
 ) -> list[ChangelogRelease]:
-    """The tagged releases of ``history``, newest first."""
+    """The tagged releases of ``history``, newest first.
+
+    A final release gathers the entries of the pre-releases before it (``2.0.0`` lists
+    what ``2.0.0rc1`` and ``rc2`` shipped, compared with the previous final release), so
+    those pre-releases get no section of their own; pre-releases after the last final
+    release keep theirs.
+    """
+    tags = list(history.tags)  # oldest version first
+    final_after = [False] * len(tags)
+    seen_final = False
+    for index in range(len(tags) - 1, -1, -1):
+        final_after[index] = seen_final
+        seen_final = seen_final or not tags[index].prerelease
     releases = []
     previous: str | None = None
-    for tag in history.tags:
+    previous_final: str | None = None
+    gathered: list[PackageCommit] = []
+    for index, tag in enumerate(tags):
+        own = history.releases.get(tag.name, ())
+        if tag.prerelease and final_after[index]:
+            gathered.extend(own)
+            continue
+        final = not tag.prerelease
         releases.append(
             build_release(
-                history.releases.get(tag.name, ()),
+                (*gathered, *own) if final else own,
                 sections,
                 version=tag.version,
                 tag=tag.name,
                 date=utc_date(tag.time),
                 links=links,
-                previous_tag=previous,
+                previous_tag=previous_final if final and gathered else previous,
             )
         )
+        if final:
+            gathered = []
+            previous_final = tag.name
         previous = tag.name
     releases.reverse()
     return releases

@@ -126,13 +126,14 @@ def _summary_rows(report: TestReport) -> list[list[str]]:
         if package.status == "cached":
             total = package.counts
             tests = f"{total.passed}/{total.tests}" if total.tests else "-"
-            origin = package.cache.origin if package.cache else "local"
+            # A cached package always has its cache record; the status alone says "cached".
+            origin = f" ({package.cache.origin})" if package.cache else ""
             commands = "; ".join(command.display for command in package.commands) or "-"
             rows.append(
                 [
                     package.name,
                     commands,
-                    f"cached ({origin})",
+                    f"cached{origin}",
                     "-",
                     tests,
                     f"{package.duration:.1f}s",

@@ -1,1 +1,2 @@
-"""``poetry.lock`` files: freshness as Poetry judges it, a release's edits, refreshing them."""
+"""``poetry.lock`` files: freshness as Poetry judges it, what ``poetry install`` selects,
+a release's edits, refreshing them."""

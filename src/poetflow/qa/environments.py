@@ -20,8 +20,8 @@ from poetflow.qa.results import InstallResult
 from poetflow.workspace import Package, Workspace
 
 if TYPE_CHECKING:
+    from poetflow.lockfile.selection import Lock
     from poetflow.qa.editables import EditableWheels
-    from poetflow.qa.lockfile import Lock
     from poetflow.uv import UvCli
 
 __all__ = [
@@ -205,7 +205,7 @@ class PoetryEnvironment:
         if not (package.path / "poetry.lock").is_file():
             return f"poetry lock + {'uv' if settings.installer == 'uv' else 'poetry'} install"
         if settings.installer == "uv" and settings.venvs == "poetflow":
-            from poetflow.qa.lockfile import LockError, read_lock
+            from poetflow.lockfile.selection import LockError, read_lock
 
             venv = self._own_venv(package)
             try:
@@ -256,7 +256,7 @@ class PoetryEnvironment:
             )
         if package.config.test.installer == "poetry":
             return self._with_poetry(package, started, locked, notes, timeout)
-        from poetflow.qa.lockfile import LockError, read_lock
+        from poetflow.lockfile.selection import LockError, read_lock
 
         try:
             lock = read_lock(package.path / "poetry.lock")
@@ -281,7 +281,7 @@ class PoetryEnvironment:
 
     def _check_fresh(self, package: Package, lock: Lock, timeout: float | None) -> None:
         """The lock's content hash against pyproject.toml; Poetry decides a mismatch."""
-        from poetflow.qa.lockfile import lock_matches
+        from poetflow.lockfile.selection import lock_matches
 
         if lock_matches(lock, _load_toml(package.pyproject)):
             return
@@ -322,12 +322,12 @@ class PoetryEnvironment:
         notes: list[str],
         timeout: float | None,
     ) -> PreparedEnvironment:
-        from poetflow.qa.lock_install import LockInstallError, plan_lock_install
-        from poetflow.qa.lockfile import (
+        from poetflow.lockfile.selection import (
             install_groups,
             marker_environment,
             python_allowed,
         )
+        from poetflow.qa.lock_install import LockInstallError, plan_lock_install
 
         if not python_allowed(lock, _this_python()):
             raise EnvironmentFailure(

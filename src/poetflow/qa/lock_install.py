@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from poetflow.lockfile.selection import Lock, LockedPackage, select_packages, sources_needed
 from poetflow.masking import secret_from_environment
 from poetflow.process import ProcessResult
 from poetflow.qa.editables import EditableWheels, is_poetry_core_project
-from poetflow.qa.lockfile import Lock, LockedPackage, select_packages, sources_needed
 from poetflow.uv import Index, UvCli, uv_index_name
 
 __all__ = ["LockInstall", "LockInstallError", "plan_lock_install", "poetry_index"]

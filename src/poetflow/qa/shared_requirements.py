@@ -52,7 +52,7 @@ class SharedRequirements:
     ) -> SharedRequirements:
         from poetry.core.factory import Factory
 
-        from poetflow.qa.lockfile import marker_environment
+        from poetflow.lockfile.selection import marker_environment
 
         environment = marker_environment()
         internal = {package.name for package in workspace.packages}

@@ -12,7 +12,7 @@ import re
 
 from poetflow.versioning.versions import parse_pep440, to_pep440, to_semver
 
-__all__ = ["admits", "requirement_admits", "updated_constraint"]
+__all__ = ["admits", "names_prerelease", "requirement_admits", "updated_constraint"]
 
 _CLAUSE_RE = re.compile(r"^\s*(?P<op>===|~=|==|!=|<=|>=|<|>|\^|~|=)?\s*(?P<version>[^\s,;]+)\s*$")
 _LOWER_OPS = frozenset({"", "=", "==", "===", ">=", ">", "^", "~", "~="})
@@ -34,6 +34,23 @@ def admits(constraint: str, version: str) -> bool | None:
         return bool(parse_constraint(constraint.strip() or "*").allows(Version.parse(version)))
     except ValueError:
         return None
+
+
+_VERSION_TOKEN_RE = re.compile(r"\d[\w.!+-]*")
+
+
+def names_prerelease(constraint: str) -> bool:
+    """Does ``constraint`` (Poetry or PEP 508) name a pre-release (``>=2.0.0rc1,<3``)?
+
+    pip and Poetry pick a pre-release for a range only when it names one (or with
+    ``--pre``): a dependent's ``>=1.4,<2`` admits ``1.5.0rc1`` on paper but installs
+    ``1.4.x``.
+    """
+    for token in _VERSION_TOKEN_RE.findall(constraint.split(";", 1)[0]):
+        version = parse_pep440(token.rstrip(".*"))
+        if version is not None and version.is_prerelease:
+            return True
+    return False
 
 
 def requirement_admits(requirement: str, version: str) -> bool | None:
@@ -94,8 +111,13 @@ def updated_constraint(constraint: str, new_version: str) -> str | None:
         if op in _LOWER_OPS:
             rewritten.append(_lower_bound(op, version_text, new_version))
         elif op in ("<", "<="):
-            bound = parse_pep440(version_text)
-            keeps = bound is not None and (new < bound if op == "<" else new <= bound)
+            from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+            # PEP 440: "<2" excludes 2.0.0rc1 although 2.0.0rc1 sorts below 2.
+            try:
+                keeps = SpecifierSet(f"{op}{version_text}").contains(new, prereleases=True)
+            except InvalidSpecifier:
+                keeps = False
             rewritten.append(clause.strip() if keeps else f"<{_next_major(new_version)}")
         else:
             rewritten.append(clause.strip())

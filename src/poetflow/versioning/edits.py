@@ -10,9 +10,15 @@ from typing import Any
 
 from poetflow.errors import ConfigError
 from poetflow.metadata import canonical_name
-from poetflow.versioning.constraints import admits, requirement_admits, updated_constraint
+from poetflow.versioning.constraints import (
+    admits,
+    names_prerelease,
+    requirement_admits,
+    updated_constraint,
+)
 from poetflow.versioning.plan import PackageVersion
 from poetflow.versioning.settings import DependentsConstraint, version_files
+from poetflow.versioning.versions import is_prerelease
 from poetflow.workspace import Package
 
 __all__ = [
@@ -186,8 +192,11 @@ def constraint_changes(
             continue
         if mode == "preserve":
             check = requirement_admits if declaration.pep508 else admits
-            if check(declaration.text, version) is not False:
-                continue  # admitted (or not a range PoetFlow can read: left alone)
+            admitted = check(declaration.text, version)
+            if admitted is None:
+                continue  # not a range PoetFlow can read: left alone
+            if admitted and not (is_prerelease(version) and not names_prerelease(declaration.text)):
+                continue  # admitted, and a pre-release only by a range naming one
         moved = (
             _moved_requirement(declaration.text, version)
             if declaration.pep508

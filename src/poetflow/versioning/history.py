@@ -133,7 +133,9 @@ class PackageHistory:
 
     ``pending`` are the commits since ``last_tag`` (newest first), ``since_final`` those
     since the last final (non pre-release) tag. ``releases`` maps each reachable tag name
-    to its own commits and is filled only for a full walk (changelogs).
+    to its own commits and is filled only for a full walk (changelogs). ``known`` are all
+    the package's tags, reachable from HEAD or not (another branch's pre-releases), so that
+    a new pre-release never takes a number another branch already tagged.
     """
 
     package: str
@@ -143,6 +145,7 @@ class PackageHistory:
     pending: tuple[PackageCommit, ...]
     since_final: tuple[PackageCommit, ...]
     releases: dict[str, tuple[PackageCommit, ...]] = field(default_factory=dict)
+    known: tuple[ReleaseTag, ...] = ()
 
 
 def tag_pattern(tag_format: str) -> re.Pattern[str]:
@@ -301,6 +304,7 @@ def collect_histories(
             pending=tuple(package_commit(record) for record in pending),
             since_final=tuple(package_commit(record) for record in since_final),
             releases=releases,
+            known=tuple(candidate_tags[name]),
         )
     return histories
 

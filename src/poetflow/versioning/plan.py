@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from poetflow.errors import MetadataError, UsageError
+from poetflow.errors import ConfigError, MetadataError, UsageError
 from poetflow.versioning.history import PackageCommit, PackageHistory, PluginCommit
 from poetflow.versioning.settings import VersionSettings
 from poetflow.versioning.versions import (
@@ -14,9 +14,13 @@ from poetflow.versioning.versions import (
     PreToken,
     bump_version,
     compare_versions,
+    is_prerelease,
     max_level,
 )
 from poetflow.workspace import Package, Workspace
+
+if TYPE_CHECKING:
+    from poetflow.versioning.channels import Channel
 
 __all__ = [
     "BumpRequest",
@@ -87,6 +91,9 @@ class VersionPlan:
     packages: tuple[PackageVersion, ...]
     versioning: str
     settings: VersionSettings = field(repr=False, compare=False)
+    # The pre-release channel of ``branch`` (None: final releases).
+    channel: Channel | None = None
+    branch: str | None = None
 
     @property
     def releases(self) -> tuple[PackageVersion, ...]:
@@ -101,8 +108,17 @@ class VersionPlan:
         return next((entry for entry in self.packages if entry.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
+        channel = self.channel
         return {
             "versioning": self.versioning,
+            "channel": None
+            if channel is None
+            else {
+                "name": channel.name,
+                "branch": self.branch,
+                "pattern": channel.branch,
+                "prerelease": channel.prerelease,
+            },
             "packages": [entry.to_dict() for entry in self.packages],
         }
 
@@ -170,15 +186,81 @@ def _own_version(
     request: BumpRequest,
     pre: PreToken | None,
     settings: VersionSettings,
+    channel: Channel | None = None,
 ) -> PackageVersion:
+    from poetflow.versioning.channels import continue_counter
+
     try:
-        return _bumped(package, history, request, pre, settings)
+        if channel is not None and request == "auto":
+            entry = _on_channel(package, history, channel, settings)
+        else:
+            entry = _bumped(package, history, request, pre, settings)
+        if entry.changed and entry.next is not None and is_prerelease(entry.next):
+            known = [tag.version for tag in history.known]
+            entry = replace(entry, next=continue_counter(entry.next, known, entry.current))
+        return entry
     except ValueError as exc:
         raise MetadataError(
             f"{package.pyproject}: the version {package.version!r} of {package.name} cannot be "
             f"bumped ({exc}).",
             hint="Use a PEP 440 version with up to three numbers, e.g. 1.2.0 or 1.2.0rc1.",
         ) from exc
+
+
+def _unchanged(package: Package, history: PackageHistory, reasons: list[str]) -> PackageVersion:
+    return PackageVersion(
+        name=package.name,
+        current=package.version,
+        next=package.version,
+        bump=None,
+        reasons=tuple(reasons),
+        commits=len(history.pending),
+        last_tag=history.last_tag.name if history.last_tag else None,
+        pending=history.pending,
+    )
+
+
+def _on_channel(
+    package: Package, history: PackageHistory, channel: Channel, settings: VersionSettings
+) -> PackageVersion:
+    """The next pre-release of ``package`` on ``channel`` (``auto``): released when the
+    branch has release-worthy commits since its last release; the base version is what
+    every commit since the last *final* release calls for."""
+    from poetflow.versioning.channels import channel_prerelease
+
+    current = package.version
+    reasons = _reasons(history.pending, settings)
+    base = _unchanged(package, history, reasons)
+    if current is None or package.dynamic_version:
+        return replace(base, reasons=(*reasons, "dynamic version: not managed by PoetFlow"))
+    if _level(history.pending, settings) is None:
+        return replace(base, reasons=(*reasons, "nothing to release"))
+    # Usually the pending commits are among those since the last final release; not when
+    # that final release arrived by merging main into the channel after its last
+    # pre-release (main's fix is pending here, but older than the final tag's step).
+    levels = [_level(history.since_final, settings), _level(history.pending, settings)]
+    final_level = _zero_rule(max_level(levels), current, settings) or "patch"
+    nxt = channel_prerelease(
+        current,
+        channel.prerelease,
+        level=final_level,
+        last_final=history.last_final.version if history.last_final else None,
+        known=[tag.version for tag in history.known],
+    )
+    if compare_versions(nxt, current) <= 0:
+        raise ConfigError(
+            f"{channel.source}: on the {channel.describe()} {package.name} would go from "
+            f"{current} down to {nxt}.",
+            hint="Release it from a channel with a later label (a < b < rc) or as a final "
+            "release from a branch without a channel.",
+        )
+    since = f" since {history.last_final.version}" if history.last_final else ""
+    return replace(
+        base,
+        next=nxt,
+        bump="prerelease",
+        reasons=(*reasons, f"channel {channel.name} ({channel.prerelease}): {final_level}{since}"),
+    )
 
 
 def _bumped(
@@ -190,20 +272,18 @@ def _bumped(
 ) -> PackageVersion:
     current = package.version
     reasons = _reasons(history.pending, settings)
-    base = PackageVersion(
-        name=package.name,
-        current=current,
-        next=current,
-        bump=None,
-        reasons=tuple(reasons),
-        commits=len(history.pending),
-        last_tag=history.last_tag.name if history.last_tag else None,
-        pending=history.pending,
-    )
+    base = _unchanged(package, history, reasons)
     if current is None or package.dynamic_version:
         return replace(base, reasons=(*reasons, "dynamic version: not managed by PoetFlow"))
     if request == "auto":
         level = _zero_rule(_level(history.pending, settings), current, settings)
+        if level is None and pre is None and is_prerelease(current):
+            # A pre-release whose commits are all tagged already (a channel merged into
+            # this branch brings its rc tags along) graduates on what they call for.
+            level = _zero_rule(_level(history.since_final, settings), current, settings)
+            if level is not None:
+                reasons = [*_reasons(history.since_final, settings), f"finishes {current}"]
+                base = replace(base, reasons=tuple(reasons))
         if level is None:
             return replace(base, reasons=(*reasons, "nothing to release"))
         final_level = _zero_rule(_level(history.since_final, settings), current, settings)
@@ -238,29 +318,46 @@ def plan_versions(
     pre: str | None = None,
     *,
     histories: Mapping[str, PackageHistory] | None = None,
+    branch: str | None = None,
 ) -> VersionPlan:
     """The next version of ``packages`` (default: all) and of the dependents that follow.
 
     Reads git once (a shallow clone is refused with the fetch-depth hint); writes nothing.
+    With ``[tool.poetflow.channels]``, ``branch`` (default: the current one, see
+    :func:`~poetflow.versioning.channels.current_branch`) picks the pre-release channel.
     """
     from poetflow.git import Repository
+    from poetflow.versioning.channels import check_pre, current_branch, select_channel
     from poetflow.versioning.history import collect_histories
     from poetflow.versioning.settings import version_settings
 
     request, token = _check_request(bump, pre)
     settings = version_settings(workspace)
     selected = list(workspace.packages if packages is None else packages)
-    if histories is None:
+    repo = None
+    if histories is None or (settings.channels and branch is None):
         repo = Repository.open(workspace.root)
+    channel = None
+    if settings.channels:
+        if branch is None and repo is not None:
+            branch = current_branch(repo)
+        channel = select_channel(settings.channels, branch)
+        if channel is not None and branch is not None:
+            token = check_pre(channel, token, branch)
+    if histories is None:
+        assert repo is not None
         histories = collect_histories(repo, workspace, selected, settings)
     entries = {
-        package.name: _own_version(package, histories[package.name], request, token, settings)
+        package.name: _own_version(
+            package, histories[package.name], request, token, settings, channel
+        )
         for package in selected
     }
     if settings.versioning == "synchronized":
         entries = _synchronize(workspace, entries, request, token, settings)
-    entries = _follow_dependents(workspace, entries, settings)
-    return _finish(workspace, entries, settings)
+    label = channel.prerelease if channel is not None else None
+    entries = _follow_dependents(workspace, entries, settings, label)
+    return replace(_finish(workspace, entries, settings), channel=channel, branch=branch)
 
 
 def _synchronize(
@@ -299,9 +396,13 @@ def _synchronize(
 
 
 def _follow_dependents(
-    workspace: Workspace, entries: dict[str, PackageVersion], settings: VersionSettings
+    workspace: Workspace,
+    entries: dict[str, PackageVersion],
+    settings: VersionSettings,
+    pre: PreToken | None = None,
 ) -> dict[str, PackageVersion]:
-    """Move dependents' constraints and, with dependents-bump = "patch", bump them too."""
+    """Move dependents' constraints and, with dependents-bump = "patch", bump them too
+    (to a ``pre`` pre-release on a channel)."""
     result = dict(entries)
     order = workspace.graph.order(strict=False)
     for name in order:
@@ -325,7 +426,7 @@ def _follow_dependents(
                 and not workspace.by_name[dependent.name].dynamic_version
             ):
                 try:
-                    nxt = bump_version(dep_entry.current, "patch")
+                    nxt = bump_version(dep_entry.current, "patch", pre=pre)
                 except ValueError as exc:
                     raise MetadataError(
                         f"{dependent.pyproject}: the version {dep_entry.current!r} of "

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal, cast
 from poetflow.tables import Table, relative_path_problem, shown
 
 if TYPE_CHECKING:
+    from poetflow.versioning.channels import Channel
     from poetflow.workspace import Package, Workspace
 
 __all__ = [
@@ -49,6 +50,8 @@ class VersionSettings:
     # A ``poetflow.commit_parsers`` plugin name; None: conventional commits.
     commit_parser: str | None = None
     source: str = "pyproject.toml"
+    # ``[tool.poetflow.channels]``: branches whose releases are pre-releases.
+    channels: tuple[Channel, ...] = ()
 
     @property
     def release_prefix(self) -> str:
@@ -70,9 +73,15 @@ KEYS = (
 
 
 def parse_version(
-    table: Table, *, versioning: str, tag_format: str, shared_paths: tuple[str, ...]
+    table: Table,
+    *,
+    versioning: str,
+    tag_format: str,
+    shared_paths: tuple[str, ...],
+    channels: tuple[Channel, ...] = (),
 ) -> VersionSettings:
-    """Validate ``[tool.poetflow.version]``; the workspace-wide keys come from the caller."""
+    """Validate ``[tool.poetflow.version]``; the workspace-wide keys (and the parsed
+    ``[tool.poetflow.channels]``) come from the caller."""
     table.only(KEYS)
     rules = dict(DEFAULT_BUMP_RULES)
     raw_rules = table.mapping("bump-rules")
@@ -104,6 +113,7 @@ def parse_version(
         commit_message=message,
         commit_parser=parser.strip() if parser is not None else None,
         source=table.where,
+        channels=channels,
     )
 
 
@@ -122,13 +132,15 @@ def parse_version_files(table: Table) -> tuple[tuple[str, str], ...]:
         path, _, variable = item.rpartition(":")
         if not path:
             path, variable = item, "__version__"
-        # The release writes these files: never outside the package.
-        problem = relative_path_problem(path)
+        # A version file may sit above its package (a root VERSION file of a synchronized
+        # release): where it resolves to, symlinks included, is checked against the
+        # repository root when the workspace loads (containment.check_inside_root).
+        problem = relative_path_problem(path, may_leave=True)
         if problem:
             raise table.error(
                 "version-files",
                 f"has {shown(item)}, which is invalid: {problem}.",
-                'Name a file inside the package, e.g. "src/pkg/__init__.py:__version__".',
+                'Name a file relative to the package, e.g. "src/pkg/__init__.py:__version__".',
             )
         found.append((path, variable or "__version__"))
     return tuple(found)

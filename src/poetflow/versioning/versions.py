@@ -15,6 +15,7 @@ __all__ = [
     "compare_versions",
     "is_prerelease",
     "max_level",
+    "next_final",
     "parse_pep440",
     "to_pep440",
     "to_semver",
@@ -94,6 +95,11 @@ def _bump(version: semver.Version, level: BumpLevel) -> semver.Version:
     if level == "minor":
         return final.bump_minor()
     return final.bump_patch()
+
+
+def next_final(current: str, level: BumpLevel) -> str:
+    """The final release after the final version ``current`` for a change of ``level``."""
+    return to_pep440(_bump(to_semver(current), level))
 
 
 def bump_version(

@@ -1,4 +1,4 @@
-"""Reading a package's ``poetry.lock`` the way ``poetry install`` does, to install it with uv.
+"""Which locked distributions ``poetry install`` would install, read from ``poetry.lock`` (for uv).
 
 Poetry's lock format 2.1 (Poetry 2) records, for every locked distribution, the dependency
 groups that need it and the environment markers under which each group does
@@ -9,13 +9,12 @@ holds for the target interpreter (extras requested: none, as ``poetry install`` 
 such record: Poetry re-resolves them, so PoetFlow hands those to ``poetry install``.
 
 Freshness uses Poetry's own content hash of the relevant ``pyproject.toml`` tables
-(:func:`content_hash`), so a fresh lock costs no Poetry start-up.
+(:func:`poetflow.lockfile.freshness.lock_content_hash`, the one implementation), so a fresh
+lock costs no Poetry start-up.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +30,6 @@ __all__ = [
     "LockError",
     "LockedPackage",
     "LockedSource",
-    "content_hash",
     "install_groups",
     "marker_environment",
     "python_allowed",
@@ -43,10 +41,6 @@ PYPI_SIMPLE = "https://pypi.org/simple/"
 # The first lock version that records groups and markers per package.
 GROUPS_AND_MARKERS = (2, 1)
 
-# Poetry's relevant keys for the content hash (poetry.packages.locker.Locker).
-_LEGACY_KEYS = ("dependencies", "source", "extras", "dev-dependencies")
-_RELEVANT_KEYS = (*_LEGACY_KEYS, "group")
-_RELEVANT_PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
 # Locks written before Poetry 2.3 hashed without [dependency-groups].
 _GROUPS_HASHED_SINCE = (2, 3)
 _GENERATOR_RE = re.compile(r"Poetry (\d+)\.(\d+)")
@@ -185,40 +179,16 @@ def read_lock(path: Path) -> Lock:
     )
 
 
-def content_hash(pyproject: Mapping[str, Any], *, with_dependency_groups: bool = True) -> str:
-    """Poetry's ``content-hash`` of a pyproject.toml: a sha256 of the JSON of the tables
-    that change what gets locked (dependencies, groups, sources, extras, requires-python)."""
-    project = pyproject.get("project", {})
-    dependency_groups = pyproject.get("dependency-groups", {}) if with_dependency_groups else {}
-    poetry = pyproject.get("tool", {}).get("poetry", {})
-    relevant_project = {k: project[k] for k in _RELEVANT_PROJECT_KEYS if project.get(k) is not None}
-    relevant_poetry: dict[str, Any] = {}
-    for key in _RELEVANT_KEYS:
-        value = poetry.get(key)
-        # Absent legacy keys count as null, but only in a pure [tool.poetry] project.
-        if value is None and (key not in _LEGACY_KEYS or relevant_project or dependency_groups):
-            continue
-        relevant_poetry[key] = value
-    content: dict[str, Any] = {}
-    if relevant_project:
-        content["project"] = relevant_project
-    if dependency_groups:
-        content["dependency-groups"] = dependency_groups
-    if content:
-        content["tool"] = {"poetry": relevant_poetry}
-    else:
-        content = relevant_poetry
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
 def lock_matches(lock: Lock, pyproject: Mapping[str, Any]) -> bool:
     """Does the lock's content-hash match ``pyproject`` (Poetry's freshness test)?"""
     if lock.content_hash is None:
         return False
-    if content_hash(pyproject) == lock.content_hash:
+    from poetflow.lockfile.freshness import lock_content_hash
+
+    if lock_content_hash(pyproject) == lock.content_hash:
         return True
     old = lock.generated_by is not None and lock.generated_by < _GROUPS_HASHED_SINCE
-    return old and content_hash(pyproject, with_dependency_groups=False) == lock.content_hash
+    return old and lock_content_hash(pyproject, with_dependency_groups=False) == lock.content_hash
 
 
 def install_groups(pyproject: Mapping[str, Any]) -> frozenset[str]:
