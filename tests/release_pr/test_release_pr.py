@@ -270,3 +270,48 @@ def test_gitlab_merge_request_is_updated_then_squashed_and_run_publishes_it(
         for name, version in SECOND.items():
             assert git(origin, "rev-parse", f"{name}-v{version}^{{commit}}") == landed
         assert not _leaks(ran, GITLAB_TOKEN, index.password)
+
+
+def _one_error(result: CliResult) -> str:
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_release_pr_without_a_code_host_is_bad_input_and_pushes_nothing(
+    origin: Path, run_cli: RunCli
+) -> None:
+    for args in ((), ("--dry-run",)):
+        result = run_cli("release-pr", *args, cwd=origin)
+        assert "no code host" in _one_error(result)
+    assert not git(origin.parent / "origin.git", "branch", "--list", BRANCH)
+    assert not git(origin, "branch", "--list", BRANCH)
+
+
+def test_release_pr_on_a_detached_head_needs_a_base(
+    origin: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with GitHubDouble.running(token=GITHUB_TOKEN) as github:
+        _env(monkeypatch, {**github.environment(), "GITHUB_REF_NAME": ""})
+        git(origin, "checkout", "-q", "--detach", "HEAD")
+        assert "--base" in run_cli("release-pr", cwd=origin).stderr
+        _one_error(run_cli("release-pr", cwd=origin))
+        assert not github.requests()
+        made = _release_pr(run_cli, origin, "--base", "main")
+        assert made["action"] == "created"
+        assert github.pulls[1]["base"] == "main"
+
+
+def test_a_refused_token_fails_the_command_without_showing_it(
+    origin: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with GitHubDouble.running(token=GITHUB_TOKEN) as github:
+        _env(monkeypatch, {**github.environment(), "GITHUB_TOKEN": GITHUB_TOKEN + "x"})
+        result = run_cli("release-pr", cwd=origin)
+        assert result.exit_code == 1, result.stdout + result.stderr
+        assert "401" in result.stderr
+        assert not _leaks(result, GITHUB_TOKEN)
+        assert not github.writes()
+        assert not git(origin.parent / "origin.git", "branch", "--list", BRANCH)
