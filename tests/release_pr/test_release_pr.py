@@ -315,3 +315,6 @@ def test_a_refused_token_fails_the_command_without_showing_it(
         assert not _leaks(result, GITHUB_TOKEN)
         assert not github.writes()
         assert not git(origin.parent / "origin.git", "branch", "--list", BRANCH)
+        debug = run_cli("release-pr", "--log-level", "debug", "--log-format", "json", cwd=origin)
+        assert debug.exit_code == 1
+        assert not _leaks(debug, GITHUB_TOKEN)
