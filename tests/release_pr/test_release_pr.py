@@ -177,6 +177,15 @@ def test_github_release_pr_is_opened_updated_and_merged_run_publishes_its_versio
         landed = git(origin, "rev-parse", "HEAD")
         monkeypatch.setenv("POETFLOW_REPOSITORY_LOCAL_USERNAME", index.username)
         monkeypatch.setenv("POETFLOW_REPOSITORY_LOCAL_PASSWORD", index.password)
+        writes = len(github.writes())
+        dry = run_cli("run", "--skip", "test", "--repository", "local", "--push", "--dry-run",
+                      "--json", cwd=origin)  # fmt: skip
+        assert dry.exit_code == 0, dry.stdout + dry.stderr
+        planned = {s["name"]: s for s in json.loads(dry.stdout)["stages"]}
+        assert "would tag" in planned["release"]["detail"]
+        assert not git(origin, "tag", "--list")
+        assert len(github.writes()) == writes
+        assert index.files() == []
         ran = run_cli(
             "run", "--skip", "test", "--repository", "local", "--push", "--json", cwd=origin
         )
