@@ -59,3 +59,24 @@ def test_the_trailer_with_versions_ahead_is_the_merged_release(demo_repo: Path) 
     # Tagged, it is history: the next plan starts from the tag.
     git(demo_repo, "tag", "acme-core-v1.9.0", head)
     assert plan_versions(load_workspace(demo_repo), merged=True).merged is None
+
+
+def test_a_squash_with_only_the_title_is_recognised_by_its_release_subject(
+    demo_repo: Path,
+) -> None:
+    _tag_everything(demo_repo)
+    _set_core(demo_repo, "1.9.0")
+    git(demo_repo, "commit", "-qam", "chore(release): acme-core 1.9.0 (#3)")
+    plan = plan_versions(load_workspace(demo_repo), merged=True)
+    assert plan.merged is not None
+    assert [(e.name, e.next) for e in plan.releases] == [("acme-core", "1.9.0")]
+
+
+def test_an_earlier_tagged_release_commit_does_not_make_a_hand_edit_a_release(
+    demo_repo: Path,
+) -> None:
+    git(demo_repo, "commit", "-q", "--allow-empty", "-m", "chore(release): everything")
+    _tag_everything(demo_repo)
+    _set_core(demo_repo, "1.9.0")
+    git(demo_repo, "commit", "-qam", "feat(core): a hand edit of the version")
+    assert plan_versions(load_workspace(demo_repo), merged=True).merged is None

@@ -89,12 +89,17 @@ def _ahead(workspace: Workspace, histories: Mapping[str, PackageHistory]) -> dic
 
 
 def find_merged_release(
-    repo: Repository, workspace: Workspace, histories: Mapping[str, PackageHistory]
+    repo: Repository,
+    workspace: Workspace,
+    histories: Mapping[str, PackageHistory],
+    release_prefix: str = "",
 ) -> MergedRelease | None:
     """The merged release pull request that HEAD holds and no tag marks yet, or None.
 
     Both signs are needed: versions ahead of the last tags alone could be a hand edit, and
-    a trailer alone an old release that is tagged already.
+    a trailer alone an old release that is tagged already. A squash whose message is only
+    the pull request's title (a GitHub setting) lost the trailer; its subject still starts
+    with ``release_prefix`` (the release commit's subject is the title), which counts too.
     """
     ahead = _ahead(workspace, histories)
     if not ahead:
@@ -103,11 +108,15 @@ def find_merged_release(
     for number, step in enumerate(repo.mainline(watch=())):
         if number >= _SEARCH_LIMIT:
             break
+        # A tagged commit is an earlier release: its release subject says nothing about the
+        # versions ahead now (its trailer still does: a merged release tagged half-way).
+        tagged = any(record.id in stops for record in step.introduced)
         for record in step.introduced:
             match = _TRAILER_RE.search(record.message)
-            if match is not None:
-                merged = MergedRelease(step.id, match["digest"], ahead)
-                if not merged.matches:
+            titled = bool(release_prefix) and record.message.startswith(release_prefix)
+            if match is not None or (titled and not tagged):
+                merged = MergedRelease(step.id, match["digest"] if match else "", ahead)
+                if merged.digest and not merged.matches:
                     logger.warning(
                         "The release pull request merged in %s planned %s, but the versions "
                         "ahead of their tags are %s (edited in review?); releasing those.",
@@ -116,7 +125,7 @@ def find_merged_release(
                         ", ".join(f"{n} {v}" for n, v in sorted(ahead.items())),
                     )
                 return merged
-        if any(record.id in stops for record in step.introduced):
+        if tagged:
             break
     return None
 

@@ -360,7 +360,9 @@ def plan_versions(
     if merged and request == "auto" and pre is None:
         from poetflow.versioning.merged import find_merged_release
 
-        landed = find_merged_release(repo or Repository.open(workspace.root), workspace, histories)
+        landed = find_merged_release(
+            repo or Repository.open(workspace.root), workspace, histories, settings.release_prefix
+        )
         if landed is not None:
             plan = _finish(workspace, _merged_entries(selected, histories, landed), settings)
             return replace(plan, channel=channel, branch=branch, merged=landed)
