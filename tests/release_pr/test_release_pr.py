@@ -327,3 +327,27 @@ def test_a_refused_token_fails_the_command_without_showing_it(
         debug = run_cli("release-pr", "--log-level", "debug", "--log-format", "json", cwd=origin)
         assert debug.exit_code == 1
         assert not _leaks(debug, GITHUB_TOKEN)
+
+
+def test_release_pr_without_an_origin_is_refused_in_a_dry_run_too(
+    origin: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    git(origin, "remote", "remove", "origin")
+    with GitHubDouble.running(token=GITHUB_TOKEN) as github:
+        _env(monkeypatch, github.environment())
+        for args in ((), ("--dry-run",)):
+            assert "no remote 'origin'" in _one_error(run_cli("release-pr", *args, cwd=origin))
+        assert not github.requests()
+
+
+def test_a_gitlab_job_token_alone_is_refused_before_anything_is_pushed(
+    origin: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with GitLabDouble.running(token=GITLAB_TOKEN) as gitlab:
+        _env(monkeypatch, {**gitlab.environment(job=True), "CI_COMMIT_BRANCH": "main"})
+        for args in ((), ("--dry-run",)):
+            result = run_cli("release-pr", *args, cwd=origin)
+            assert "GITLAB_TOKEN" in _one_error(result)
+            assert not _leaks(result, gitlab.job_token)
+        assert not gitlab.writes()
+        assert not git(origin.parent / "origin.git", "branch", "--list", BRANCH)

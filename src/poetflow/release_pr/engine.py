@@ -118,6 +118,15 @@ def open_review_host(workspace: Workspace, env: Mapping[str, str]) -> ReviewHost
             hint="Run it in GitHub Actions with GITHUB_TOKEN or in GitLab CI with GITLAB_TOKEN, "
             'or set [tool.poetflow.announce] provider = "github" / "gitlab" and its token.',
         )
+    from poetflow.hosting.gitlab import GitLabClient
+
+    if isinstance(provider, GitLabClient) and provider.token_kind == "job":
+        provider.close()
+        raise ReleasePrError(
+            "GitLab's CI_JOB_TOKEN may not write merge requests, and GITLAB_TOKEN is not set.",
+            hint="Set GITLAB_TOKEN (a masked CI/CD variable) to a project access token with "
+            "the api and write_repository scopes (docs/ci.md).",
+        )
     host: ReviewHost = provider  # type: ignore[assignment]
     return host
 
@@ -197,6 +206,12 @@ def release_pr(
         raise ReleasePrError(
             f"release-pr runs on the branch the release merges into, not on {options.branch}.",
             hint="Check out main (or pass --base) and run it again.",
+        )
+    if repo.remote_url(options.remote) is None:
+        # Checked in a dry run too: the real run would stop at the push.
+        raise ReleasePrError(
+            f"{repo.workdir} has no remote {options.remote!r} to push the release branch to.",
+            hint=f"Add it with `git remote add {options.remote} URL`.",
         )
     plan = plan_versions(workspace, selected, "auto", merged=True)
     # Fail on a bad plan (a tag that exists, a file outside the root) before any API call.
