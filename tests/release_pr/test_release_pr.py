@@ -351,3 +351,30 @@ def test_a_gitlab_job_token_alone_is_refused_before_anything_is_pushed(
             assert not _leaks(result, gitlab.job_token)
         assert not gitlab.writes()
         assert not git(origin.parent / "origin.git", "branch", "--list", BRANCH)
+
+
+@pytest.mark.slow
+def test_a_synchronized_release_pr_lands_as_one_tag(
+    origin: Path, index: IndexServer, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pyproject = origin / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('versioning = "independent"', 'versioning = "synchronized"')
+        .replace('tag-format = "{name}-v{version}"\n', "")
+    )  # fmt: skip
+    git(origin, "commit", "-q", "-am", "chore: one version for all")
+    git(origin, "push", "-q", "origin", "HEAD:main")
+    with GitHubDouble.running(token=GITHUB_TOKEN) as github:
+        _env(monkeypatch, github.environment())
+        made = _release_pr(run_cli, origin)
+        versions = {r["next"] for r in made["releases"]}  # type: ignore[union-attr]
+        (version,) = versions
+        _github_merge(origin, github, 1, "squash")
+    monkeypatch.setenv("POETFLOW_REPOSITORY_LOCAL_USERNAME", index.username)
+    monkeypatch.setenv("POETFLOW_REPOSITORY_LOCAL_PASSWORD", index.password)
+    landed = git(origin, "rev-parse", "HEAD")
+    ran = run_cli("run", "--skip", "test,announce", "--repository", "local", cwd=origin)
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    assert git(origin, "tag", "--points-at", landed).split() == [f"v{version}"]
+    assert set(_wheels(index).values()) == {version}
+    assert len(_wheels(index)) == 4
