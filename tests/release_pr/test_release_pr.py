@@ -221,7 +221,12 @@ def test_github_release_pr_closes_with_a_comment_when_nothing_is_left_to_release
 ) -> None:
     with GitHubDouble.running(token=GITHUB_TOKEN) as github:
         _env(monkeypatch, github.environment())
-        assert _release_pr(run_cli, origin)["action"] == "created"
+        made = _release_pr(run_cli, origin)
+        assert made["action"] == "created"
+        # Nothing new on main: the same commit, nothing to change on the pull request.
+        again = _release_pr(run_cli, origin)
+        assert again["action"] == "up to date"
+        assert again["commit"] == made["commit"]
         dry = _release_pr(run_cli, origin, "--dry-run")
         assert dry["action"] == "would update"
         assert [r.method for r in github.writes()] == ["POST"]
