@@ -81,10 +81,6 @@ class ReleasePrReport:
     dry_run: bool = False
     files: tuple[Path, ...] = field(default=(), repr=False)
 
-    @property
-    def ok(self) -> bool:
-        return True
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "provider": self.provider,
@@ -226,7 +222,7 @@ def release_pr(
         if prepared is None:
             return _close(host, existing, plan, options, base)
         digest = plan_digest({e.name: e.next for e in plan.releases if e.next is not None})
-        message = f"{prepared.planned.commit_message or _title(plan)}".rstrip("\n")
+        message = (prepared.planned.commit_message or _title(plan)).rstrip("\n")
         message += f"\n\n{PLAN_TRAILER}: {digest}\n"
         title = _title(plan)
         body = review_body(plan, prepared.changelogs, digest)
@@ -249,6 +245,7 @@ def release_pr(
         if options.dry_run:
             return report
         files = {_relative(repo, e.path): e.new.encode("utf-8") for e in prepared.planned.edits}
+        # A rerun with nothing new keeps the branch's commit, so the push changes nothing.
         commit, _new = repo.commit_to_branch(files, message, options.branch)
         ref = f"refs/heads/{options.branch}"
         repo.push([f"+{ref}:{ref}"], remote=options.remote)
