@@ -223,6 +223,15 @@ def test_github_release_pr_closes_with_a_comment_when_nothing_is_left_to_release
         _env(monkeypatch, github.environment())
         made = _release_pr(run_cli, origin)
         assert made["action"] == "created"
+        # The run report of the command is one every CI reads (the report schema).
+        import jsonschema
+
+        import poetflow
+
+        schema_path = Path(poetflow.__file__).parent / "schemas" / "report.schema.json"
+        written = json.loads((origin / ".poetflow" / "poetflow-report.json").read_text())
+        jsonschema.validate(written, json.loads(schema_path.read_text()))
+        assert written["command"].startswith("poetflow release-pr")
         # Nothing new on main: the same commit, nothing to change on the pull request.
         again = _release_pr(run_cli, origin)
         assert again["action"] == "up to date"
