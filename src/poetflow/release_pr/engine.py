@@ -197,6 +197,8 @@ def release_pr(
     from poetflow.versioning.release import prepare_release
 
     repo = Repository.open(workspace.root)
+    # The plan first: a repository without history says so, not "detached HEAD".
+    plan = plan_versions(workspace, selected, "auto", merged=True)
     base = _base_branch(repo, options, env)
     if base == options.branch:
         raise ReleasePrError(
@@ -209,7 +211,6 @@ def release_pr(
             f"{repo.workdir} has no remote {options.remote!r} to push the release branch to.",
             hint=f"Add it with `git remote add {options.remote} URL`.",
         )
-    plan = plan_versions(workspace, selected, "auto", merged=True)
     # Fail on a bad plan (a tag that exists, a file outside the root) before any API call.
     prepared = None
     if plan.merged is None and plan.releases:
