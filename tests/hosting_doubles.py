@@ -477,6 +477,112 @@ class GitHubDouble(ApiDouble):
             },
         )
 
+    # -- pull requests and their comments ------------------------------------------------
+
+    @property
+    def pulls(self) -> dict[int, dict[str, Any]]:
+        """Pull requests by number (made on first use, so releases-only tests see none)."""
+        found: dict[int, dict[str, Any]] = self.__dict__.setdefault("_pulls", {})
+        return found
+
+    @property
+    def comments(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.__dict__.setdefault("_comments", [])
+        return found
+
+    def _pull_view(self, pull: dict[str, Any]) -> dict[str, Any]:
+        owner = self.repository.split("/")[0]
+        number = pull["number"]
+        return {
+            **pull,
+            "url": f"{self.api_url}/repos/{self.repository}/pulls/{number}",
+            "html_url": f"https://github.example/{self.repository}/pull/{number}",
+            "head": {"ref": pull["head"], "label": f"{owner}:{pull['head']}"},
+            "base": {"ref": pull["base"]},
+        }
+
+    def mark_merged(self, number: int) -> None:
+        """What GitHub does when the pull request is merged (the merge itself is git's)."""
+        with self.lock:
+            self.pulls[number].update(state="closed", merged=True)
+
+    @route("GET", "/repos/{owner}/{repo}/pulls")
+    def list_pulls(self, request: Request, owner: str, repo: str) -> Reply:
+        refused = self._repo(owner, repo)
+        if refused:
+            return refused
+        state = request.query.get("state", "open")
+        head = request.query.get("head")
+        owner_name = self.repository.split("/")[0]
+        items = [
+            self._pull_view(p)
+            for p in sorted(self.pulls.values(), key=lambda p: -p["number"])
+            if (state == "all" or p["state"] == state)
+            and (head is None or head == f"{owner_name}:{p['head']}")
+        ]
+        return paginate(request, items)
+
+    @route("POST", "/repos/{owner}/{repo}/pulls")
+    def create_pull(self, request: Request, owner: str, repo: str) -> Reply:
+        refused = self._repo(owner, repo)
+        if refused:
+            return refused
+        payload = request.json() or {}
+        for key in ("title", "head", "base"):
+            if not payload.get(key):
+                return self._invalid("PullRequest", "missing_field", key)
+        if any(p["head"] == payload["head"] and p["state"] == "open" for p in self.pulls.values()):
+            owner_name = self.repository.split("/")[0]
+            return Reply(
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {
+                            "resource": "PullRequest",
+                            "code": "custom",
+                            "message": "A pull request already exists for "
+                            f"{owner_name}:{payload['head']}.",
+                        }
+                    ],
+                },
+            )
+        number = len(self.pulls) + 1
+        self.pulls[number] = {
+            "number": number,
+            "title": payload["title"],
+            "body": payload.get("body") or "",
+            "head": payload["head"],
+            "base": payload["base"],
+            "state": "open",
+            "merged": False,
+        }
+        return Reply(201, self._pull_view(self.pulls[number]))
+
+    @route("PATCH", "/repos/{owner}/{repo}/pulls/{number}")
+    def update_pull(self, request: Request, owner: str, repo: str, number: str) -> Reply:
+        pull = self.pulls.get(int(number)) if number.isdigit() else None
+        if self._repo(owner, repo) or pull is None:
+            return Reply(404, {"message": "Not Found", "documentation_url": self.DOCS})
+        payload = request.json() or {}
+        if payload.get("state") not in (None, "open", "closed"):
+            return self._invalid("PullRequest", "invalid", "state")
+        for key in ("title", "body", "state", "base"):
+            if key in payload:
+                pull[key] = payload[key]
+        return Reply(200, self._pull_view(pull))
+
+    @route("POST", "/repos/{owner}/{repo}/issues/{number}/comments")
+    def create_comment(self, request: Request, owner: str, repo: str, number: str) -> Reply:
+        if self._repo(owner, repo) or not number.isdigit() or int(number) not in self.pulls:
+            return Reply(404, {"message": "Not Found", "documentation_url": self.DOCS})
+        body = (request.json() or {}).get("body")
+        if not body:
+            return self._invalid("IssueComment", "missing_field", "body")
+        comment = {"id": len(self.comments) + 1, "issue": int(number), "body": body}
+        self.comments.append(comment)
+        return Reply(201, comment)
+
 
 class GitLabDouble(ApiDouble):
     """GitLab's REST API v4 for one project: releases, release links, the generic package
@@ -727,3 +833,105 @@ class GitLabDouble(ApiDouble):
             return self.not_found()
         items = [f for f in self.package_files.values() if f["package_id"] == int(package_id)]
         return paginate(request, items, default=20)
+
+    # -- merge requests and their notes ----------------------------------------------------
+
+    @property
+    def merge_requests(self) -> dict[int, dict[str, Any]]:
+        """Merge requests by iid (made on first use)."""
+        found: dict[int, dict[str, Any]] = self.__dict__.setdefault("_merge_requests", {})
+        return found
+
+    @property
+    def notes(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.__dict__.setdefault("_notes", [])
+        return found
+
+    def _mr_view(self, mr: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **mr,
+            "project_id": int(self.project_id),
+            "web_url": f"https://gitlab.example/{self.project_path}/-/merge_requests/{mr['iid']}",
+        }
+
+    def mark_merged(self, iid: int) -> None:
+        with self.lock:
+            self.merge_requests[iid]["state"] = "merged"
+
+    @route("GET", "/api/v4/projects/{project}/merge_requests")
+    def list_merge_requests(self, request: Request, project: str) -> Reply:
+        if not self._project(project):
+            return self.not_found()
+        state = request.query.get("state", "all")
+        source = request.query.get("source_branch")
+        items = [
+            self._mr_view(m)
+            for m in sorted(self.merge_requests.values(), key=lambda m: -m["iid"])
+            if (state == "all" or m["state"] == state)
+            and (source is None or m["source_branch"] == source)
+        ]
+        return paginate(request, items, default=20)
+
+    @route("POST", "/api/v4/projects/{project}/merge_requests")
+    def create_merge_request(self, request: Request, project: str) -> Reply:
+        if not self._project(project):
+            return self.not_found()
+        if request.header("job-token") is not None:
+            # A CI job token may not write merge requests (GitLab's job token scope).
+            return Reply(403, {"message": "403 Forbidden"})
+        payload = request.json() or {}
+        missing = [k for k in ("source_branch", "target_branch", "title") if not payload.get(k)]
+        if missing:
+            return Reply(400, {"message": f"{missing[0]} is missing", "error": "bad request"})
+        source = payload["source_branch"]
+        if any(
+            m["source_branch"] == source and m["state"] == "opened"
+            for m in self.merge_requests.values()
+        ):
+            return Reply(
+                409,
+                {
+                    "message": [
+                        "Another open merge request already exists for this source branch: "
+                        f"!{next(m['iid'] for m in self.merge_requests.values())}"
+                    ]
+                },
+            )
+        iid = len(self.merge_requests) + 1
+        self.merge_requests[iid] = {
+            "id": next(self._ids),
+            "iid": iid,
+            "title": payload["title"],
+            "description": payload.get("description") or "",
+            "source_branch": source,
+            "target_branch": payload["target_branch"],
+            "state": "opened",
+        }
+        return Reply(201, self._mr_view(self.merge_requests[iid]))
+
+    @route("PUT", "/api/v4/projects/{project}/merge_requests/{iid}")
+    def update_merge_request(self, request: Request, project: str, iid: str) -> Reply:
+        mr = self.merge_requests.get(int(iid)) if iid.isdigit() else None
+        if not self._project(project) or mr is None:
+            return self.not_found()
+        payload = request.json() or {}
+        event = payload.get("state_event")
+        if event not in (None, "close", "reopen"):
+            return Reply(400, {"message": "state_event does not have a valid value"})
+        if event is not None:
+            mr["state"] = "closed" if event == "close" else "opened"
+        for key in ("title", "description", "target_branch"):
+            if key in payload:
+                mr[key] = payload[key]
+        return Reply(200, self._mr_view(mr))
+
+    @route("POST", "/api/v4/projects/{project}/merge_requests/{iid}/notes")
+    def create_note(self, request: Request, project: str, iid: str) -> Reply:
+        if not self._project(project) or not iid.isdigit() or int(iid) not in self.merge_requests:
+            return self.not_found()
+        body = (request.json() or {}).get("body")
+        if not body:
+            return Reply(400, {"message": "body is missing", "error": "bad request"})
+        note = {"id": len(self.notes) + 1, "merge_request": int(iid), "body": body}
+        self.notes.append(note)
+        return Reply(201, note)

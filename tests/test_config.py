@@ -23,6 +23,7 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
     ("changelog", "--dry-run"),
     ("publish", "--dry-run", "--repository-url", "http://127.0.0.1:9/"),
     ("run", "--dry-run"),
+    ("release-pr", "--dry-run"),
     ("doctor",),
 )
 

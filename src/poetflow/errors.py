@@ -13,6 +13,7 @@ __all__ = [
     "MetadataError",
     "MissingPathDependencyError",
     "PoetFlowError",
+    "ReleasePrError",
     "SigningError",
     "SigningSetupError",
     "StepFailedError",
@@ -151,3 +152,7 @@ class AnnounceError(PoetFlowError):
 
 class HostingError(StepFailedError):
     """A code-host API call failed (exit 1): the message names the call and the answer."""
+
+
+class ReleasePrError(PoetFlowError):
+    """A release pull request cannot be made: no code host or token, no base branch."""

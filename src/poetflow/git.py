@@ -344,6 +344,39 @@ class Repository:
         oid = self._repo.create_commit("HEAD", signature, signature, message, tree, parents)
         return str(oid)
 
+    def commit_to_branch(
+        self, files: Mapping[str, bytes], message: str, branch: str
+    ) -> tuple[str, bool]:
+        """A commit of HEAD's tree with ``files`` (POSIX paths in the work tree ->
+        content) written in, HEAD as its parent, set as ``refs/heads/BRANCH`` (moved by
+        force). HEAD, the index and the work tree stay as they are. Returns the id and
+        whether it is new: the branch is kept when it holds that very commit already."""
+        pygit2 = _pygit2()
+        head = self._repo[self._repo.head.target]
+        index = pygit2.Index()
+        index.read_tree(head.tree)
+        for path, data in sorted(files.items()):
+            try:
+                mode = index[path].mode
+            except KeyError:
+                mode = pygit2.enums.FileMode.BLOB
+            index.add(pygit2.IndexEntry(path, self._repo.create_blob(data), mode))
+        tree = index.write_tree(self._repo)
+        name = f"refs/heads/{branch}"
+        existing = self._repo.references.get(name)
+        if existing is not None:
+            current = existing.peel(pygit2.Commit)
+            if (
+                current.tree_id == tree
+                and list(current.parent_ids) == [head.id]
+                and current.message == message
+            ):
+                return str(current.id), False
+        signature = self._signature()
+        oid = self._repo.create_commit(None, signature, signature, message, tree, [head.id])
+        self._repo.references.create(name, oid, force=True)
+        return str(oid), True
+
     # -- what a release journal needs --------------------------------------------------
 
     def store_blob(self, data: bytes) -> str:

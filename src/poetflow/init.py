@@ -593,7 +593,12 @@ class _CiContext:
     publish_repository: str | None
 
 
-def _template_files(kind: str) -> list[tuple[Path, str]]:
+# The release pull request flow of a CI system: files that take the place of the
+# same-named ones of its direct release flow (``init --ci NAME --release-pr``).
+RELEASE_PR_FOLDER = "release-pr/"
+
+
+def _template_files(kind: str, release_pr: bool = False) -> list[tuple[Path, str]]:
     """(template file, target relative path) for one CI system (where it reads them)."""
     from poetflow.ci.registry import template_system
 
@@ -613,6 +618,20 @@ def _template_files(kind: str) -> list[tuple[Path, str]]:
         if relative.startswith(templates.excluded):
             continue
         files.append((template, templates.target.format(file=relative)))
+    if release_pr:
+        folder = base / RELEASE_PR_FOLDER
+        replacements = [
+            (path, templates.target.format(file=path.relative_to(folder).as_posix()))
+            for path in sorted(folder.rglob("*") if folder.is_dir() else ())
+            if path.is_file()
+        ]
+        if not replacements:
+            raise UsageError(
+                f"There is no release pull request template for {kind}.",
+                hint="Use --release-pr with --ci github or --ci gitlab.",
+            )
+        targets = {target for _path, target in replacements}
+        files = [item for item in files if item[1] not in targets] + replacements
     return files
 
 
@@ -666,10 +685,15 @@ def adapt_template(text: str, context: _CiContext) -> str:
 
 
 def plan_ci_files(
-    inspection: Inspection, kind: str, settings: InitSettings | None = None
+    inspection: Inspection,
+    kind: str,
+    settings: InitSettings | None = None,
+    *,
+    release_pr: bool = False,
 ) -> list[PlannedFile]:
-    """The CI files for ``kind`` adapted to the repository (not written yet)."""
-    files = _template_files(kind)
+    """The CI files for ``kind`` adapted to the repository (not written yet); with
+    ``release_pr`` the release pull request flow instead of releasing on every push."""
+    files = _template_files(kind, release_pr)
     existing = inspection.existing_config or {}
     publish = existing.get("publish", {})
     configured = publish.get("repository") if isinstance(publish, Mapping) else None

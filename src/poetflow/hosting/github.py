@@ -16,7 +16,13 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from poetflow.hosting.http import HostingError, HostingHttp
-from poetflow.hosting.model import ReleaseFile, ReleaseResult, ReleaseSpec, ReleaseStatus
+from poetflow.hosting.model import (
+    ReleaseFile,
+    ReleaseResult,
+    ReleaseSpec,
+    ReleaseStatus,
+    ReviewRequest,
+)
 
 __all__ = ["DEFAULT_API_URL", "GitHubClient", "expand_upload_url"]
 
@@ -250,6 +256,63 @@ class GitHubClient:
             uploaded.append(file.name)
         return uploaded, kept
 
+    # -- pull requests (``poetflow release-pr``) ---------------------------------------
+
+    def open_pulls(self, branch: str) -> list[dict[str, Any]]:
+        """The open pull requests whose head is ``branch`` of this repository."""
+        owner = self.repository.split("/", 1)[0]
+        return list(
+            self._http.pages(
+                self._repo_url("pulls"),
+                what=f"Listing the GitHub pull requests of {branch}",
+                params={"head": f"{owner}:{branch}", "state": "open", "per_page": _PER_PAGE},
+            )
+        )
+
+    def create_pull(self, payload: dict[str, Any]) -> dict[str, Any]:
+        response = self._http.request(
+            "POST",
+            self._repo_url("pulls"),
+            what=f"Opening the GitHub pull request of {payload.get('head')}",
+            json_body=payload,
+        )
+        return dict(response.json())
+
+    def update_pull(self, number: int, payload: dict[str, Any]) -> dict[str, Any]:
+        """Change a pull request's title, body or ``state`` ("closed" closes it)."""
+        response = self._http.request(
+            "PATCH",
+            self._repo_url(f"pulls/{number}"),
+            what=f"Updating GitHub pull request #{number}",
+            json_body=payload,
+        )
+        return dict(response.json())
+
+    def comment_issue(self, number: int, body: str) -> dict[str, Any]:
+        """A comment on an issue or pull request (they share the issue comments API)."""
+        response = self._http.request(
+            "POST",
+            self._repo_url(f"issues/{number}/comments"),
+            what=f"Commenting on GitHub pull request #{number}",
+            json_body={"body": body},
+        )
+        return dict(response.json())
+
+    def find_review(self, branch: str) -> ReviewRequest | None:
+        found = self.open_pulls(branch)
+        return _pull_view(found[0]) if found else None
+
+    def open_review(self, branch: str, base: str, title: str, body: str) -> ReviewRequest:
+        payload = {"title": title, "head": branch, "base": base, "body": body}
+        return _pull_view(self.create_pull(payload))
+
+    def update_review(self, review: ReviewRequest, title: str, body: str) -> ReviewRequest:
+        return _pull_view(self.update_pull(review.number, {"title": title, "body": body}))
+
+    def close_review(self, review: ReviewRequest, comment: str) -> ReviewRequest:
+        self.comment_issue(review.number, comment)
+        return _pull_view(self.update_pull(review.number, {"state": "closed"}))
+
 
 def _changes(existing: dict[str, Any], spec: ReleaseSpec) -> dict[str, Any]:
     """The fields to PATCH: a published release is never turned back into a draft."""
@@ -257,6 +320,16 @@ def _changes(existing: dict[str, Any], spec: ReleaseSpec) -> dict[str, Any]:
     if existing.get("draft") and not spec.draft:
         wanted["draft"] = False
     return {key: value for key, value in wanted.items() if existing.get(key) != value}
+
+
+def _pull_view(pull: dict[str, Any]) -> ReviewRequest:
+    return ReviewRequest(
+        number=int(pull["number"]),
+        url=str(pull.get("html_url") or ""),
+        title=str(pull.get("title") or ""),
+        body=str(pull.get("body") or ""),
+        state=str(pull.get("state") or "open"),
+    )
 
 
 def _content_type(name: str) -> str:

@@ -16,7 +16,13 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from poetflow.hosting.http import HostingError, HostingHttp
-from poetflow.hosting.model import ReleaseFile, ReleaseResult, ReleaseSpec, ReleaseStatus
+from poetflow.hosting.model import (
+    ReleaseFile,
+    ReleaseResult,
+    ReleaseSpec,
+    ReleaseStatus,
+    ReviewRequest,
+)
 
 __all__ = ["GitLabClient", "TokenKind"]
 
@@ -241,6 +247,69 @@ class GitLabClient:
             changed.append(file.name)
         return changed
 
+    # -- merge requests (``poetflow release-pr``) --------------------------------------
+
+    def open_merge_requests(self, branch: str) -> list[dict[str, Any]]:
+        """The open merge requests from ``branch``."""
+        return list(
+            self._http.pages(
+                self._project_url("merge_requests"),
+                what=f"Listing the GitLab merge requests of {branch}",
+                params={"source_branch": branch, "state": "opened", "per_page": _PER_PAGE},
+            )
+        )
+
+    def create_merge_request(self, payload: dict[str, Any]) -> dict[str, Any]:
+        response = self._http.request(
+            "POST",
+            self._project_url("merge_requests"),
+            what=f"Opening the GitLab merge request of {payload.get('source_branch')}",
+            json_body=payload,
+        )
+        return dict(response.json())
+
+    def update_merge_request(self, iid: int, payload: dict[str, Any]) -> dict[str, Any]:
+        """Change a merge request's title, description or state (``state_event``)."""
+        response = self._http.request(
+            "PUT",
+            self._project_url(f"merge_requests/{iid}"),
+            what=f"Updating GitLab merge request !{iid}",
+            json_body=payload,
+        )
+        return dict(response.json())
+
+    def comment_merge_request(self, iid: int, body: str) -> dict[str, Any]:
+        response = self._http.request(
+            "POST",
+            self._project_url(f"merge_requests/{iid}/notes"),
+            what=f"Commenting on GitLab merge request !{iid}",
+            json_body={"body": body},
+        )
+        return dict(response.json())
+
+    def find_review(self, branch: str) -> ReviewRequest | None:
+        found = self.open_merge_requests(branch)
+        return _merge_request_view(found[0]) if found else None
+
+    def open_review(self, branch: str, base: str, title: str, body: str) -> ReviewRequest:
+        payload = {
+            "source_branch": branch,
+            "target_branch": base,
+            "title": title,
+            "description": body,
+            "remove_source_branch": True,
+        }
+        return _merge_request_view(self.create_merge_request(payload))
+
+    def update_review(self, review: ReviewRequest, title: str, body: str) -> ReviewRequest:
+        payload = {"title": title, "description": body}
+        return _merge_request_view(self.update_merge_request(review.number, payload))
+
+    def close_review(self, review: ReviewRequest, comment: str) -> ReviewRequest:
+        self.comment_merge_request(review.number, comment)
+        payload = {"state_event": "close"}
+        return _merge_request_view(self.update_merge_request(review.number, payload))
+
 
 def _key(file: ReleaseFile) -> str:
     return f"{file.package}/{file.version}/{file.name}"
@@ -249,6 +318,16 @@ def _key(file: ReleaseFile) -> str:
 def _changes(existing: dict[str, Any], spec: ReleaseSpec) -> dict[str, Any]:
     wanted = {"name": spec.name, "description": spec.body}
     return {key: value for key, value in wanted.items() if existing.get(key) != value}
+
+
+def _merge_request_view(request: dict[str, Any]) -> ReviewRequest:
+    return ReviewRequest(
+        number=int(request["iid"]),
+        url=str(request.get("web_url") or ""),
+        title=str(request.get("title") or ""),
+        body=str(request.get("description") or ""),
+        state=str(request.get("state") or "opened"),
+    )
 
 
 def _web_url(release: dict[str, Any]) -> str | None:

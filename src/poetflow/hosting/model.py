@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-__all__ = ["HostProvider", "ReleaseFile", "ReleaseResult", "ReleaseSpec", "ReleaseStatus"]
+__all__ = [
+    "HostProvider",
+    "ReleaseFile",
+    "ReleaseResult",
+    "ReleaseSpec",
+    "ReleaseStatus",
+    "ReviewHost",
+    "ReviewRequest",
+]
 
 ReleaseStatus = Literal["created", "updated", "up to date", "would create", "would update"]
 
@@ -70,5 +78,33 @@ class HostProvider(Protocol):
     name: str
 
     def publish_release(self, spec: ReleaseSpec, *, dry_run: bool) -> ReleaseResult: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """A GitHub pull request or a GitLab merge request (``number``: its iid on GitLab)."""
+
+    number: int
+    url: str
+    title: str
+    body: str
+    state: str = "open"
+
+
+class ReviewHost(Protocol):
+    """A code host's pull / merge requests from one branch: found, opened, updated, closed
+    with a comment. ``poetflow release-pr`` keeps one of them per branch."""
+
+    name: str
+
+    def find_review(self, branch: str) -> ReviewRequest | None: ...
+
+    def open_review(self, branch: str, base: str, title: str, body: str) -> ReviewRequest: ...
+
+    def update_review(self, review: ReviewRequest, title: str, body: str) -> ReviewRequest: ...
+
+    def close_review(self, review: ReviewRequest, comment: str) -> ReviewRequest: ...
 
     def close(self) -> None: ...

@@ -85,7 +85,7 @@ def run_pipeline(
     if "version" in names:
         from poetflow.versioning.plan import plan_versions
 
-        plan = plan_versions(workspace, explicit, "auto")
+        plan = plan_versions(workspace, explicit, "auto", merged=True)
     if selection.is_everything and not selection.all and plan is not None:
         touched = {entry.name for entry in plan.touched}
         selected = tuple(p for p in workspace.packages if p.name in touched)

@@ -27,7 +27,7 @@ def make_plan(workspace: Workspace, selection: Selection) -> dict[str, Any]:
     from poetflow.versioning.plan import plan_versions
 
     explicit = select_packages(workspace, selection)
-    plan = plan_versions(workspace, explicit, "auto")
+    plan = plan_versions(workspace, explicit, "auto", merged=True)
     if selection.is_everything and not selection.all:
         names = {entry.name for entry in plan.touched}
     else:

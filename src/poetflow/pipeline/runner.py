@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from poetflow.cache.settings import CacheSettings
     from poetflow.report import TestCounts
     from poetflow.telemetry import Telemetry
+    from poetflow.versioning.journal import JournalTag
     from poetflow.versioning.plan import VersionPlan
     from poetflow.versioning.release import VersionResult
     from poetflow.versioning.transaction import Transaction
@@ -140,6 +141,8 @@ class RunState:
     commit: str | None = None
     tags: list[str] = field(default_factory=list)
     outcomes: list[StageOutcome] = field(default_factory=list)
+    # The tags of a merged release pull request, planned by the version stage.
+    merged_tags: tuple[JournalTag, ...] = ()
 
 
 @dataclass

@@ -21,6 +21,7 @@ from poetflow.workspace import Package, Workspace
 
 if TYPE_CHECKING:
     from poetflow.versioning.channels import Channel
+    from poetflow.versioning.merged import MergedRelease
 
 __all__ = [
     "BumpRequest",
@@ -94,6 +95,9 @@ class VersionPlan:
     # The pre-release channel of ``branch`` (None: final releases).
     channel: Channel | None = None
     branch: str | None = None
+    # A merged release pull request: its versions are released as they are (tagged, not
+    # bumped again); None: the versions are planned from the commits.
+    merged: MergedRelease | None = None
 
     @property
     def releases(self) -> tuple[PackageVersion, ...]:
@@ -120,6 +124,9 @@ class VersionPlan:
                 "prerelease": channel.prerelease,
             },
             "packages": [entry.to_dict() for entry in self.packages],
+            "merged": None
+            if self.merged is None
+            else {"commit": self.merged.commit, "plan": self.merged.digest},
         }
 
 
@@ -319,12 +326,15 @@ def plan_versions(
     *,
     histories: Mapping[str, PackageHistory] | None = None,
     branch: str | None = None,
+    merged: bool = False,
 ) -> VersionPlan:
     """The next version of ``packages`` (default: all) and of the dependents that follow.
 
     Reads git once (a shallow clone is refused with the fetch-depth hint); writes nothing.
     With ``[tool.poetflow.channels]``, ``branch`` (default: the current one, see
     :func:`~poetflow.versioning.channels.current_branch`) picks the pre-release channel.
+    ``merged``: a merged release pull request (:mod:`poetflow.versioning.merged`) is the
+    plan, its versions released as they are (``poetflow run``, ``plan``, ``release-pr``).
     """
     from poetflow.git import Repository
     from poetflow.versioning.channels import check_pre, current_branch, select_channel
@@ -347,6 +357,15 @@ def plan_versions(
     if histories is None:
         assert repo is not None
         histories = collect_histories(repo, workspace, selected, settings)
+    if merged and request == "auto" and pre is None:
+        from poetflow.versioning.merged import find_merged_release
+
+        landed = find_merged_release(
+            repo or Repository.open(workspace.root), workspace, histories, settings.release_prefix
+        )
+        if landed is not None:
+            plan = _finish(workspace, _merged_entries(selected, histories, landed), settings)
+            return replace(plan, channel=channel, branch=branch, merged=landed)
     entries = {
         package.name: _own_version(
             package, histories[package.name], request, token, settings, channel
@@ -358,6 +377,30 @@ def plan_versions(
     label = channel.prerelease if channel is not None else None
     entries = _follow_dependents(workspace, entries, settings, label)
     return replace(_finish(workspace, entries, settings), channel=channel, branch=branch)
+
+
+def _merged_entries(
+    selected: Sequence[Package], histories: Mapping[str, PackageHistory], merged: MergedRelease
+) -> dict[str, PackageVersion]:
+    """A merged release pull request's versions, from the last tag to the work tree's
+    version; every other package waits for the next release pull request."""
+    entries = {}
+    for package in selected:
+        history = histories[package.name]
+        version = merged.versions.get(package.name)
+        if version is None:
+            entries[package.name] = _unchanged(
+                package, history, ["waits for the next release pull request"]
+            )
+            continue
+        entries[package.name] = replace(
+            _unchanged(package, history, []),
+            current=history.last_tag.version if history.last_tag else None,
+            next=version,
+            bump="merged",
+            reasons=(f"release pull request merged in {merged.commit[:7]}",),
+        )
+    return entries
 
 
 def _synchronize(

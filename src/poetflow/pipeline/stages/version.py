@@ -41,7 +41,7 @@ class VersionStage:
         from poetflow.workspace import load_workspace
 
         state = ctx.state
-        plan = state.plan or plan_versions(ctx.workspace, ctx.selected, "auto")
+        plan = state.plan or plan_versions(ctx.workspace, ctx.selected, "auto", merged=True)
         state.plan = plan
         packages = version_outcomes(plan)
         state.targets = [entry.name for entry in plan.releases] + [
@@ -49,6 +49,8 @@ class VersionStage:
         ]
         if not plan.touched:
             return StageOutcome(self.name, "succeeded", "nothing to release", packages)
+        if plan.merged is not None:
+            return self._merged(ctx, plan, packages)
         # The release stage commits and tags what this stage writes; a lock that must
         # wait for a member to be published is relocked after the publish stage.
         releasing = "release" in state.stages or not state.stages
@@ -83,3 +85,30 @@ class VersionStage:
         for deferred in prepared.planned.deferred:
             summary += f"; {deferred.describe()}: relocked after publishing"
         return StageOutcome(self.name, "succeeded", summary or "constraints only", packages)
+
+    def _merged(
+        self, ctx: RunContext, plan: VersionPlan, packages: dict[str, PackageOutcome]
+    ) -> StageOutcome:
+        """A merged release pull request wrote the files already: nothing is written,
+        the tags are only planned and checked (the release stage makes them)."""
+        from poetflow.git import Repository
+        from poetflow.versioning.merged import merged_tags
+        from poetflow.versioning.release import VersionResult
+        from poetflow.versioning.transaction import PlannedRelease, validate
+
+        assert plan.merged is not None
+        tags = merged_tags(ctx.workspace, plan)
+        validate(
+            PlannedRelease(ctx.workspace.root, (), None, tags, keep_written=True),
+            Repository.open(ctx.workspace.root),
+        )
+        ctx.state.merged_tags = tags
+        names = tuple(tag.name for tag in tags)
+        ctx.state.version_result = VersionResult(plan, (), None, names, False, ctx.dry_run)
+        summary = ", ".join(f"{e.name} {e.next}" for e in plan.releases)
+        return StageOutcome(
+            self.name,
+            "succeeded",
+            f"{summary}: as merged in {plan.merged.commit[:7]}, not bumped again",
+            packages,
+        )
