@@ -74,6 +74,8 @@ def planted(
     monkeypatch.setenv("ACME_SERVICE_URL", f"https://bot:{canaries['service-url']}@svc.invalid/")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", f"x-team=acme,api-key={canaries['otel']}")
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    # As in every GitHub job: with GITHUB_TOKEN set, run announces on this repository.
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/demo")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
     monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "output"))
 

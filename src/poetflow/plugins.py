@@ -215,6 +215,8 @@ _PROTOCOLS: dict[str, type[Any]] = {
 
 # Set by --strict-plugins for this process; None defers to POETFLOW_STRICT_PLUGINS.
 _strict_override: list[bool | None] = [None]
+# Bumped by forget_loaded, so listings cached elsewhere (the CLI's) are made again.
+_generation = [0]
 _cache_lock = threading.Lock()
 _cache: dict[tuple[str, str, str], LoadedPlugin] = {}
 # A broken plugin is warned about once per process, however many stages load its group.
@@ -354,6 +356,13 @@ def forget_loaded() -> None:
     with _cache_lock:
         _cache.clear()
         _warned.clear()
+        _generation[0] += 1
+
+
+def scan_generation() -> int:
+    """Changes each time :func:`forget_loaded` runs: a listing made under another
+    generation may miss plugins installed since."""
+    return _generation[0]
 
 
 def problem_message(loaded: LoadedPlugin) -> str:

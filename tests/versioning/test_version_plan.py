@@ -165,6 +165,10 @@ def test_discover_status_shows_last_tag_commits_and_pending_bump(
         "commits_since": 3,
         "pending_bump": "minor",
         "next_version": "1.3.0",
+        # Where its release goes (the default index; no package settings limit it).
+        "targets": ["pypi"],
+        "limited_to": None,
+        "private": None,
     }
     assert status["tools"]["last_tag"] is None
     assert status["quiet"]["next_version"] is None

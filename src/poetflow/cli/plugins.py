@@ -39,11 +39,17 @@ class PluginCommandGroup(TyperGroup):
     """
 
     _entries: dict[str, Any] | None = None
+    _generation = -1
 
     def _plugin_entries(self) -> dict[str, Any]:
-        # One scan of the installed distributions per process: it is most of the cost.
-        if self._entries is None:
+        # One scan of the installed distributions per process (it is most of the cost),
+        # unless the plugins were forgotten since (a test installed some in-process).
+        from poetflow.plugins import scan_generation
+
+        if self._entries is None or self._generation != scan_generation():
             from poetflow.plugins import COMMANDS, available
+
+            self._generation = scan_generation()
 
             entries: dict[str, Any] = {}
             for info, entry_point in available(COMMANDS):
