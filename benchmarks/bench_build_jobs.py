@@ -49,7 +49,11 @@ def _env() -> dict[str, str]:
 def _cold_build(root: Path, jobs: int) -> float:
     for dist in root.glob("packages/*/dist"):
         shutil.rmtree(dist)
-    command = [sys.executable, "-m", "poetflow", "build", "--all", "--jobs", str(jobs)]
+    # --no-cache: a cold build builds; the task cache would restore the last run's wheels.
+    command = [
+        *(sys.executable, "-m", "poetflow", "build", "--all", "--no-cache"),
+        *("--jobs", str(jobs)),
+    ]
     started = time.perf_counter()
     # A session of its own: with the kernel's autogroup scheduling, CPU time is shared out
     # between sessions, and this one's other work (a test run) would count against it.
