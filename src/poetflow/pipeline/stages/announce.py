@@ -48,14 +48,7 @@ class AnnounceStage:
         made_now = bool(ctx.state.tags) or (
             ctx.dry_run and result is not None and bool(result.tags)
         )
-        if self.tags is None and made_now and not ctx.options.push:
-            # The host would make a release of a tag it does not have at its own default
-            # branch: announce only what was pushed.
-            return StageOutcome(
-                self.name,
-                "skipped",
-                "the new tags are not pushed (--push); `poetflow announce` after pushing them",
-            )
+        # Without a code host there is nothing to push the tags for: say that first.
         provider = open_provider(ctx.workspace, os.environ)
         if provider is None:
             return StageOutcome(
@@ -63,6 +56,15 @@ class AnnounceStage:
                 "skipped",
                 "no code host to announce on ([tool.poetflow.announce] provider, or "
                 "GITHUB_TOKEN / CI_JOB_TOKEN in CI)",
+            )
+        if self.tags is None and made_now and not ctx.options.push:
+            # The host would make a release of a tag it does not have at its own default
+            # branch: announce only what was pushed.
+            provider.close()
+            return StageOutcome(
+                self.name,
+                "skipped",
+                "the new tags are not pushed (--push); `poetflow announce` after pushing them",
             )
         try:
             planned = ctx.state.plan if ctx.dry_run and not ctx.state.tags else None
