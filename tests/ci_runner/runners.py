@@ -264,6 +264,7 @@ class Act:
             "--local-repository", f"poetflow/poetflow@v1={REPO}",
             "--local-repository", f"actions/setup-python@v5={STUBS / 'setup-python'}",
             "--local-repository", f"actions/upload-artifact@v4={STUBS / 'upload-artifact'}",
+            "--local-repository", f"actions/cache@v4={STUBS / 'cache'}",
         ]  # fmt: skip
         if payload is not None:
             command += ["-e", str(payload)]

@@ -115,6 +115,8 @@ def test_ci_workflow_fans_out_a_matrix_of_the_affected_packages(
         assert re.search(row, result.log), package  # the step summary's row
     assert "Summary - ## ✅ PoetFlow" in result.log
     assert "CI/test acme-core" not in result.log
+    # uv's downloads and the task cache are kept between jobs (a miss on a first run).
+    assert "cache stand-in: would save .poetflow/cache" in result.log
 
 
 def test_release_workflow_signs_publishes_tags_and_a_rerun_uploads_nothing(
