@@ -103,3 +103,38 @@ def test_jobs_3_builds_many_packages_into_the_same_files_as_jobs_1(
     for package in parallel.packages:
         for artifact in package.artifacts:
             assert artifact.path.read_bytes() == saved[artifact.path], artifact.path.name
+
+
+def test_parallel_builds_leave_no_staging_or_warm_up_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "mono"
+    generate_monorepo(root, 8, width=4)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))
+    workspace = load_workspace(root)
+
+    with caplog.at_level(logging.DEBUG, logger="poetflow.build.workers"):
+        report = build_packages(workspace, workspace.packages, BuildOptions(jobs=2))
+
+    assert "build workers ready" in caplog.text
+    assert [p.status for p in report.packages] == ["built"] * 8
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_warm_up_that_cannot_build_does_not_stop_the_run(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from poetflow.build import workers
+
+    def no_room(_pyproject: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(workers, "_build_warm_up_package", no_room)
+    with caplog.at_level(logging.DEBUG, logger="poetflow.build.workers"):
+        workers._warm_up.__wrapped__()  # the uncached function: this process warmed up already
+    assert "the warm-up build failed" in caplog.text

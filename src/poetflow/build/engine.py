@@ -121,7 +121,9 @@ def build_packages(
     scheduler: Scheduler[PackageBuild] = Scheduler(
         order,
         {name: workspace.graph.dependencies_of(name) for name in order},
-        jobs=jobs,
+        # One package more than there are builders: its inputs are read and hashed while
+        # the others build, so a worker never waits for this process to prepare its next.
+        jobs=jobs + 1 if context.workers.parallel else jobs,
         name="poetflow-build",
     )
     try:

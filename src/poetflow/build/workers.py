@@ -5,20 +5,22 @@ poetry-core is Python under the GIL: builds in threads keep one core busy whatev
 pyproject rewrite, the staging copy, poetry-core itself and the checks on its artifacts)
 runs in worker processes, while the scheduler's threads only wait for them.
 
-The workers are forked from a fork server that has poetry-core imported already, so each
-one starts in milliseconds, and forking stays safe whatever threads the command runs (a
-progress bar, telemetry exporters). Each worker has its own pipe, used by one build at a
-time: a build is one message there and one back, with no thread in between to wake. The
-workers start in the background when a run has enough to build to pay for them, and until
-the first is ready builds run in this process: their start-up never delays a build, and a
-rerun with nothing to do never starts them. Builds in this process run one at a time: two
-poetry-core builds in two threads only take turns at the GIL, and on a busy machine every
-turn waits for the OS to run the other thread.
+The workers are forked from this process right after it has built a one-module package
+of its own (:func:`_warm_up`): they inherit poetry-core imported and warmed up, and each
+starts in milliseconds. When other threads run (a progress bar, telemetry exporters) a
+fork could copy a lock one of them holds, so the workers come from a fork server then,
+in the background, and until the first is ready builds run in this process. Each worker
+has its own pipe, used by one build at a time: a build is one message there and one
+back. Workers start only when a run has enough to build to pay for them: a rerun with
+nothing to do never starts them. Builds in this process run one at a time: two
+poetry-core builds in two threads only take turns at the GIL.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 import logging
 import os
 import threading
@@ -34,7 +36,7 @@ from poetflow.build.backends import (
     build_with_poetry,
 )
 from poetflow.build.sources import SourceFile
-from poetflow.build.staging import rewrite_pyproject, stage
+from poetflow.build.staging import rewrite_pyproject, stage, staging_directory
 from poetflow.build.verify import verify_artifact
 from poetflow.errors import PoetFlowError
 from poetflow.workspace import Package, Workspace
@@ -147,12 +149,56 @@ def _build_in_worker(job: BuildJob, workspace: Workspace) -> _Answer:
         return _Answer(None, f"unexpected {type(exc).__name__}: {exc}")
 
 
-def _warm_up() -> None:
-    """Import poetry-core and build its requirement parser (built on first use) now, not
-    in the first build."""
-    from poetry.core.packages.dependency import Dependency
+# A package of one module, built once by _warm_up (dated 1980-01-01, as wheels allow).
+_WARM_UP_EPOCH = 315532800
+_WARM_UP_PYPROJECT = """\
+[project]
+name = "poetflow-warm-up"
+version = "1.0.0"
+description = "Built once to warm up poetry-core; never kept."
+requires-python = ">=3.9"
+dependencies = ["packaging>=20"]
 
-    Dependency.create_from_pep_508("poetflow-warm-up>=1")
+[tool.poetry]
+packages = [{ include = "poetflow_warm_up" }]
+
+[build-system]
+requires = ["poetry-core>=2.0"]
+build-backend = "poetry.core.masonry.api"
+"""
+
+
+@functools.cache  # once a process: a forked worker inherits the parent's call
+def _warm_up() -> None:
+    """Build a one-module package (in a temporary folder, thrown away) before any worker
+    is forked.
+
+    A process's first poetry-core build costs about three ordinary ones: imports done
+    on first use (the builders, packaging's metadata, the email and archive modules),
+    the validators of poetry-core's pyproject schemas and its requirement parser, all
+    built lazily. Done once here, every worker forked afterwards inherits them instead
+    of paying for them in its own first build.
+    """
+    import tomlkit
+
+    try:
+        _build_warm_up_package(tomlkit.dumps(tomlkit.parse(_WARM_UP_PYPROJECT)))
+    except (PoetFlowError, OSError) as exc:  # the real builds will say what is wrong
+        logger.debug("the warm-up build failed: %s", exc)
+
+
+def _build_warm_up_package(pyproject: str) -> None:
+    # In a staging folder: poetry-core asks no git about it (see backends).
+    with staging_directory("poetflow-warm-up") as temporary:
+        project = Path(temporary, "project")
+        (project / "poetflow_warm_up").mkdir(parents=True)
+        (project / "poetflow_warm_up" / "__init__.py").write_text("", encoding="utf-8")
+        (project / "pyproject.toml").write_text(pyproject, encoding="utf-8")
+        out = Path(temporary, "out")
+        out.mkdir()
+        built = build_with_core(project, out, _WARM_UP_EPOCH)
+        verify_artifact(built.sdist, "sdist", "poetflow-warm-up", "1.0.0", frozenset())
+        verify_artifact(built.wheel, "wheel", "poetflow-warm-up", "1.0.0", frozenset())
 
 
 def _safe_start_method() -> str:
@@ -282,12 +328,17 @@ class BuildWorkers:
         import multiprocessing
 
         _warm_up()
+        # Objects that exist now stay out of the collector's sight: a collection in a
+        # worker would otherwise write to every page it inherited, copying each one.
+        gc.freeze()
         try:
             context = multiprocessing.get_context("fork")
             workers = [_Worker(context, self.workspace) for _ in range(self.jobs)]
         except (OSError, ValueError) as exc:
             logger.debug("no forked build workers: %s", exc)
             return []
+        finally:
+            gc.unfreeze()
         self._workers.extend(workers)
         return workers
 
@@ -372,19 +423,15 @@ class BuildWorkers:
         return answer.built
 
     def _take(self) -> _Worker | None:
-        """This process's build slot (None) or an idle worker, whichever costs less now.
+        """An idle worker, or this process's build slot (None) while no worker runs.
 
-        A build that is the only one running stays here: a dependency chain builds one
-        package at a time and gains nothing from a worker but the hand-over. Side by side
-        builds go to the workers, and to this process only while no worker is ready: one
-        build at a time here, since two in two threads would only take turns at the GIL.
+        Every build goes to a worker once one is ready, even a lone one: this process
+        has the reading, hashing and placing of every package to do, and a build here
+        would hold up the workers' next jobs. Until then builds run here, one at a time,
+        since two in two threads would only take turns at the GIL.
         """
         with self._state:
             while True:
-                busy_workers = self._running - len(self._idle)
-                if not self._busy_here and busy_workers == 0:
-                    self._busy_here = True
-                    return None
                 if self._idle:
                     return self._idle.pop()
                 if not self._busy_here and not self._running:
