@@ -138,3 +138,62 @@ def test_a_warm_up_that_cannot_build_does_not_stop_the_run(
     with caplog.at_level(logging.DEBUG, logger="poetflow.build.workers"):
         workers._warm_up.__wrapped__()  # the uncached function: this process warmed up already
     assert "the warm-up build failed" in caplog.text
+
+
+def test_a_worker_killed_mid_build_fails_its_builds_and_the_queued_one_without_hanging(
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+    import threading
+    import time
+
+    from poetflow.build import workers as workers_module
+
+    original = workers_module.build_staged
+
+    def slow(job: BuildJob, workspace: Workspace) -> object:
+        time.sleep(1.5)  # long enough to be killed while building, with a job queued
+        return original(job, workspace)
+
+    # Patched before the workers are forked: they build slowly, this process does not.
+    monkeypatch.setattr(workers_module, "build_staged", slow)
+    workspace = load_workspace(demo_repo)
+    workers = BuildWorkers(workspace, 2, "fork")
+    workers.start()
+    results: dict[int, str] = {}
+
+    def build(number: int, staging: Path) -> None:
+        try:
+            workers.build(_job(workspace, workspace.packages[0].name, staging))
+            results[number] = "built"
+        except PoetFlowError as exc:
+            results[number] = str(exc)
+
+    try:
+        assert workers.ready(timeout=120)
+        victim = workers._workers[0]
+        with (
+            staging_directory("a") as a,
+            staging_directory("b") as b,
+            staging_directory("c") as c,
+            staging_directory("d") as d,
+        ):
+            threads = [
+                threading.Thread(target=build, args=(n, s)) for n, s in enumerate((a, b, c, d))
+            ]
+            for thread in threads:
+                thread.start()
+                time.sleep(0.1)  # in turn: one job each, then one more each, queued
+            os.kill(victim.process.pid, signal.SIGKILL)
+            for thread in threads:
+                thread.join(timeout=60)
+            assert not any(thread.is_alive() for thread in threads), "a build hung"
+    finally:
+        workers.close()
+    assert len(results) == 4, results
+    died = [text for text in results.values() if "died" in text]
+    # The one it was building, and the one sent to wait for it; every other one built.
+    assert 1 <= len(died) <= 2, results
+    assert list(results.values()).count("built") == 4 - len(died), results
+    assert "the build worker for" in died[0]

@@ -31,7 +31,7 @@ from poetflow.build.results import (
 )
 from poetflow.build.sources import SourceFile, SourceTree
 from poetflow.build.staging import staging_directory
-from poetflow.build.workers import BuildJob, BuildWorkers, available_cores
+from poetflow.build.workers import JOBS_PER_WORKER, BuildJob, BuildWorkers, available_cores
 from poetflow.errors import PoetFlowError
 from poetflow.files import atomic_copy
 from poetflow.hooks.stage import StageHooks
@@ -121,9 +121,9 @@ def build_packages(
     scheduler: Scheduler[PackageBuild] = Scheduler(
         order,
         {name: workspace.graph.dependencies_of(name) for name in order},
-        # One package more than there are builders: its inputs are read and hashed while
-        # the others build, so a worker never waits for this process to prepare its next.
-        jobs=jobs + 1 if context.workers.parallel else jobs,
+        # Two packages per worker: while a worker builds one, the next one's inputs are
+        # read, hashed and sent to it, so that it never waits for this process.
+        jobs=jobs * JOBS_PER_WORKER if context.workers.parallel else jobs,
         name="poetflow-build",
     )
     try:

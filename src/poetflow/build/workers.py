@@ -10,9 +10,10 @@ of its own (:func:`_warm_up`): they inherit poetry-core imported and warmed up, 
 starts in milliseconds. When other threads run (a progress bar, telemetry exporters) a
 fork could copy a lock one of them holds, so the workers come from a fork server then,
 in the background, and until the first is ready builds run in this process. Each worker
-has its own pipe, used by one build at a time: a build is one message there and one
-back. Workers start only when a run has enough to build to pay for them: a rerun with
-nothing to do never starts them. Builds in this process run one at a time: two
+has its own pipe: a build is one message there and one back, and the next job waits in
+the pipe while the worker builds, so that it starts the moment the worker is free.
+Workers start only when a run has enough to build to pay for them: a rerun with nothing
+to do never starts them. Builds in this process run one at a time: two
 poetry-core builds in two threads only take turns at the GIL.
 """
 
@@ -44,7 +45,14 @@ from poetflow.workspace import Package, Workspace
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-__all__ = ["BuildJob", "BuildWorkers", "BuiltFiles", "available_cores", "build_staged"]
+__all__ = [
+    "JOBS_PER_WORKER",
+    "BuildJob",
+    "BuildWorkers",
+    "BuiltFiles",
+    "available_cores",
+    "build_staged",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +67,8 @@ _PRELOAD = [
     "tomlkit",
     "poetflow.cli.app",
 ]
+# A worker's jobs at once: the one it builds and the next, waiting in its pipe.
+JOBS_PER_WORKER = 2
 # How long a worker may take to stop at the end of a run before it is killed.
 _STOP_SECONDS = 5.0
 
@@ -244,6 +254,12 @@ class _Worker:
         self.process.start()
         child.close()
         self.connection: Connection = parent
+        # A worker takes a job while it builds another (see BuildWorkers._take): jobs are
+        # sent in turn and answered in the order sent, each to the thread that sent it.
+        self._sending = threading.Lock()
+        self._turns = threading.Condition()
+        self._sent = 0
+        self._answered = 0
 
     def wait_ready(self) -> bool:
         try:
@@ -252,9 +268,20 @@ class _Worker:
             return False
 
     def build(self, job: BuildJob) -> _Answer:
-        """Raises OSError/EOFError when the worker died."""
-        self.connection.send(job)
-        answer: _Answer = self.connection.recv()
+        """Send ``job`` and wait for its answer; raises OSError/EOFError when the worker
+        died."""
+        with self._sending:
+            ticket = self._sent
+            self._sent += 1
+            self.connection.send(job)
+        with self._turns:
+            self._turns.wait_for(lambda: self._answered == ticket)
+        try:
+            answer: _Answer = self.connection.recv()
+        finally:
+            with self._turns:
+                self._answered += 1
+                self._turns.notify_all()
         return answer
 
     def stop(self) -> None:
@@ -273,9 +300,9 @@ class _Worker:
 class BuildWorkers:
     """Where the builds of one run happen: worker processes when ``jobs`` > 1, else here.
 
-    :meth:`start` starts ``jobs`` worker processes; :meth:`build` builds in this process
-    or hands the job to an idle worker (see :meth:`_take`; the ``poetry`` and PEP 517
-    builders are subprocesses already: they always run from here).
+    :meth:`start` starts ``jobs`` worker processes; :meth:`build` hands the job to a
+    worker, or builds here while none is ready (see :meth:`_take`; the ``poetry`` and
+    PEP 517 builders are subprocesses already: they always run from here).
     Thread-safe; :meth:`close` stops the workers.
     """
 
@@ -288,8 +315,9 @@ class BuildWorkers:
         # in this process frees.
         self._state = threading.Condition()
         self._workers: list[_Worker] = []  # every worker process started, to stop them
-        self._idle: list[_Worker] = []  # ready and free
-        self._running = 0  # ready and alive, busy or not
+        # Ready and alive: how many jobs each has (the one it builds and one waiting).
+        self._jobs_of: dict[_Worker, int] = {}
+        self._busy_since: dict[_Worker, float] = {}  # when its current job started
         self._busy_here = False
         self._starting = False
         self._closed = False
@@ -369,12 +397,11 @@ class BuildWorkers:
                     logger.debug("a build worker did not start")
                     continue
                 with self._state:
-                    if not self._running:
+                    if not self._jobs_of:
                         logger.debug(
                             "%s build workers ready after %.2fs", method, time.monotonic() - started
                         )
-                    self._running += 1
-                    self._idle.append(worker)
+                    self._jobs_of[worker] = 0
                     self._state.notify_all()
         except (OSError, ValueError, RuntimeError) as exc:
             # No fork server here (a sandbox without semaphores, another OS): build in-process.
@@ -387,7 +414,7 @@ class BuildWorkers:
     def ready(self, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` seconds for an idle worker process."""
         with self._state:
-            return self._state.wait_for(lambda: bool(self._idle), timeout)
+            return self._state.wait_for(lambda: 0 in self._jobs_of.values(), timeout)
 
     def build(self, job: BuildJob, *, in_worker: bool = False) -> BuiltFiles:
         """Build ``job`` where it is cheapest right now; raises PoetFlowError on failure.
@@ -409,21 +436,23 @@ class BuildWorkers:
             answer = worker.build(job)
         except (EOFError, OSError):
             with self._state:
-                self._running -= 1
+                self._jobs_of.pop(worker, None)
                 self._state.notify_all()
             raise PoetFlowError(
                 f"the build worker for {job.package.name} died (out of memory, or killed).",
                 hint="Rerun the build; --jobs 1 builds without worker processes.",
             ) from None
         with self._state:
-            self._idle.append(worker)
+            if worker in self._jobs_of:
+                self._jobs_of[worker] -= 1
+                self._busy_since[worker] = time.monotonic()  # on its next job, if any
             self._state.notify_all()
         if answer.built is None:
             raise PoetFlowError(answer.message, hint=answer.hint)
         return answer.built
 
     def _take(self) -> _Worker | None:
-        """An idle worker, or this process's build slot (None) while no worker runs.
+        """A worker for the next build, or this process's slot (None) while none runs.
 
         Every build goes to a worker once one is ready, even a lone one: this process
         has the reading, hashing and placing of every package to do, and a build here
@@ -432,19 +461,37 @@ class BuildWorkers:
         """
         with self._state:
             while True:
-                if self._idle:
-                    return self._idle.pop()
-                if not self._busy_here and not self._running:
+                worker = self._least_busy()
+                if worker is not None:
+                    return worker
+                if not self._busy_here and not self._jobs_of:
                     self._busy_here = True
                     return None
                 self._state.wait()
 
+    def _least_busy(self) -> _Worker | None:
+        """An idle worker, else the one longest on its job when it has nothing waiting:
+        the job sent there waits in its pipe and starts the moment the worker is done,
+        not after this process has heard of it and sent the next. Called under _state."""
+        free = [worker for worker, jobs in self._jobs_of.items() if jobs < JOBS_PER_WORKER]
+        if not free:
+            return None
+        worker = min(free, key=lambda w: (self._jobs_of[w], self._busy_since.get(w, 0.0)))
+        if self._jobs_of[worker] == 0:
+            self._busy_since[worker] = time.monotonic()
+        self._jobs_of[worker] += 1
+        return worker
+
     def _take_worker(self) -> _Worker:
         with self._state:
-            self._state.wait_for(lambda: self._idle or not (self._starting or self._running))
-            if not self._idle:
+            self._state.wait_for(
+                lambda: 0 in self._jobs_of.values() or not (self._starting or self._jobs_of)
+            )
+            if 0 not in self._jobs_of.values():
                 raise PoetFlowError("no build worker process could start here.")
-            return self._idle.pop()
+            worker = self._least_busy()
+            assert worker is not None
+            return worker
 
     def close(self) -> None:
         """Stop the workers; builds still running finish first."""
@@ -454,6 +501,7 @@ class BuildWorkers:
         if starter is not None:
             starter.join()
         with self._state:
-            workers, self._workers, self._idle, self._running = self._workers, [], [], 0
+            workers, self._workers = self._workers, []
+            self._jobs_of.clear()
         for worker in workers:
             worker.stop()
