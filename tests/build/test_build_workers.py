@@ -30,6 +30,15 @@ def _job(workspace: Workspace, name: str, staging: Path) -> BuildJob:
     return BuildJob(package, files, staging, EPOCH, "core", 60.0)
 
 
+def _committed_monorepo(root: Path, packages: int) -> Path:
+    """``packages`` packages in layers of 4 (side by side), committed."""
+    generate_monorepo(root, packages, width=4)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    return root
+
+
 def _bytes_of(built: object) -> tuple[bytes, bytes]:
     return built.sdist.read_bytes(), built.wheel.read_bytes()  # type: ignore[attr-defined]
 
@@ -84,11 +93,7 @@ def test_a_failure_in_a_worker_reads_as_it_would_in_this_process(demo_repo: Path
 def test_jobs_3_builds_many_packages_into_the_same_files_as_jobs_1(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root = tmp_path / "mono"
-    generate_monorepo(root, 12, width=4)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
+    root = _committed_monorepo(tmp_path / "mono", 12)
     workspace = load_workspace(root)
 
     serial = build_packages(workspace, workspace.packages, BuildOptions(jobs=1))
@@ -108,11 +113,7 @@ def test_jobs_3_builds_many_packages_into_the_same_files_as_jobs_1(
 def test_parallel_builds_leave_no_staging_or_warm_up_folder_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root = tmp_path / "mono"
-    generate_monorepo(root, 8, width=4)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
+    root = _committed_monorepo(tmp_path / "mono", 8)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setenv("TMPDIR", str(temporary))
