@@ -13,8 +13,8 @@ in the background, and until the first is ready builds run in this process. Each
 has its own pipe: a build is one message there and one back, and the next job waits in
 the pipe while the worker builds, so that it starts the moment the worker is free.
 Workers start only when a run has enough to build to pay for them: a rerun with nothing
-to do never starts them. Builds in this process run one at a time: two
-poetry-core builds in two threads only take turns at the GIL.
+to do never starts them. Builds in this process run one at a time: two poetry-core
+builds in two threads only take turns at the GIL.
 """
 
 from __future__ import annotations
