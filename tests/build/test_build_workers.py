@@ -13,6 +13,7 @@ from poetflow.build.engine import build_packages
 from poetflow.build.results import BuildOptions
 from poetflow.build.sources import SourceTree
 from poetflow.build.staging import staging_directory
+from poetflow.build.template import WorkerTemplate
 from poetflow.build.workers import BuildJob, BuildWorkers, build_staged
 from poetflow.errors import PoetFlowError
 from poetflow.workspace import Workspace, load_workspace
@@ -43,12 +44,20 @@ def _bytes_of(built: object) -> tuple[bytes, bytes]:
     return built.sdist.read_bytes(), built.wheel.read_bytes()  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("start_method", ["fork", "forkserver"])
+def _workers(workspace: Workspace, start_method: str) -> BuildWorkers:
+    template = None
+    if start_method == "template":
+        template = WorkerTemplate.start(2)
+        assert template is not None, "no template: this test process runs other threads"
+    return BuildWorkers(workspace, 2, start_method, template=template)
+
+
+@pytest.mark.parametrize("start_method", ["fork", "forkserver", "template"])
 def test_a_worker_process_builds_the_same_bytes_as_this_process(
     demo_repo: Path, start_method: str
 ) -> None:
     workspace = load_workspace(demo_repo)
-    workers = BuildWorkers(workspace, 2, start_method)
+    workers = _workers(workspace, start_method)
     workers.start()
     try:
         assert workers.ready(timeout=120), "no worker process started"
@@ -137,12 +146,13 @@ def test_a_warm_up_that_cannot_build_does_not_stop_the_run(
 
     monkeypatch.setattr(workers, "_build_warm_up_package", no_room)
     with caplog.at_level(logging.DEBUG, logger="poetflow.build.workers"):
-        workers._warm_up.__wrapped__()  # the uncached function: this process warmed up already
+        workers.warm_up.__wrapped__()  # the uncached function: this process warmed up already
     assert "the warm-up build failed" in caplog.text
 
 
+@pytest.mark.parametrize("start_method", ["fork", "template"])
 def test_a_worker_killed_mid_build_fails_its_builds_and_the_queued_one_without_hanging(
-    demo_repo: Path, monkeypatch: pytest.MonkeyPatch
+    demo_repo: Path, monkeypatch: pytest.MonkeyPatch, start_method: str
 ) -> None:
     import os
     import signal
@@ -157,10 +167,10 @@ def test_a_worker_killed_mid_build_fails_its_builds_and_the_queued_one_without_h
         time.sleep(1.5)  # long enough to be killed while building, with a job queued
         return original(job, workspace)
 
-    # Patched before the workers are forked: they build slowly, this process does not.
+    # Patched before the workers (or their template) are forked: they build slowly.
     monkeypatch.setattr(workers_module, "build_staged", slow)
     workspace = load_workspace(demo_repo)
-    workers = BuildWorkers(workspace, 2, "fork")
+    workers = _workers(workspace, start_method)
     workers.start()
     results: dict[int, str] = {}
 
@@ -186,7 +196,7 @@ def test_a_worker_killed_mid_build_fails_its_builds_and_the_queued_one_without_h
             for thread in threads:
                 thread.start()
                 time.sleep(0.1)  # in turn: one job each, then one more each, queued
-            os.kill(victim.process.pid, signal.SIGKILL)
+            os.kill(victim.pid, signal.SIGKILL)
             for thread in threads:
                 thread.join(timeout=60)
             assert not any(thread.is_alive() for thread in threads), "a build hung"

@@ -31,7 +31,8 @@ from poetflow.build.results import (
 )
 from poetflow.build.sources import SourceFile, SourceTree
 from poetflow.build.staging import staging_directory
-from poetflow.build.workers import JOBS_PER_WORKER, BuildJob, BuildWorkers, available_cores
+from poetflow.build.template import available_cores
+from poetflow.build.workers import JOBS_PER_WORKER, BuildJob, BuildWorkers
 from poetflow.errors import PoetFlowError
 from poetflow.files import atomic_copy
 from poetflow.hooks.stage import StageHooks
@@ -112,7 +113,7 @@ def build_packages(
         epoch=epoch,
         settings=_settings(epoch),
         hooks=hooks,
-        workers=BuildWorkers(workspace, jobs),
+        workers=BuildWorkers(workspace, jobs, template=options.template),
         cache=None if options.dry_run else BuildCache.open(workspace.root, options.cache),
     )
     if not options.dry_run and _known_builds(context, order) >= _POOL_MIN_BUILDS:

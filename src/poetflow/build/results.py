@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from poetflow.build.template import WorkerTemplate
     from poetflow.cache.settings import CacheSettings
 
 __all__ = [
@@ -35,6 +36,8 @@ class BuildOptions:
     another build backend always go through their PEP 517 backend. ``source_date_epoch``
     overrides both the ``SOURCE_DATE_EPOCH`` variable and the last-commit default.
     ``cache`` (None: none) is asked for the artifacts before a package is built.
+    ``template``, started by the caller before it read the workspace, forks the worker
+    processes; the build closes it.
     """
 
     jobs: int | None = None
@@ -44,6 +47,7 @@ class BuildOptions:
     source_date_epoch: int | None = None
     timeout: float = 900.0
     cache: CacheSettings | None = None
+    template: WorkerTemplate | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -5,13 +5,16 @@ poetry-core is Python under the GIL: builds in threads keep one core busy whatev
 pyproject rewrite, the staging copy, poetry-core itself and the checks on its artifacts)
 runs in worker processes, while the scheduler's threads only wait for them.
 
-The workers are forked from this process right after it has built a one-module package
-of its own (:func:`_warm_up`): they inherit poetry-core imported and warmed up, and each
-starts in milliseconds. When other threads run (a progress bar, telemetry exporters) a
-fork could copy a lock one of them holds, so the workers come from a fork server then,
-in the background, and until the first is ready builds run in this process. Each worker
-has its own pipe: a build is one message there and one back, and the next job waits in
-the pipe while the worker builds, so that it starts the moment the worker is free.
+The workers come from the template (:mod:`poetflow.build.template`) when the build
+command forked one as it started: it warmed poetry-core up while this process read the
+workspace. Without one they are forked from this process right after it has built a
+one-module package of its own (:func:`warm_up`), so that they inherit poetry-core
+imported and warmed up, and each starts in milliseconds. When other threads run (a
+progress bar, telemetry exporters) a fork could copy a lock one of them holds, so the
+workers come from a fork server then, in the background, and until the first is ready
+builds run in this process. Each worker has its own pipe: a build is one message there
+and one back, and the next job waits in the pipe while the worker builds, so that it
+starts the moment the worker is free.
 Workers start only when a run has enough to build to pay for them: a rerun with nothing
 to do never starts them. Builds in this process run one at a time: two poetry-core
 builds in two threads only take turns at the GIL.
@@ -24,6 +27,7 @@ import functools
 import gc
 import logging
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -45,13 +49,16 @@ from poetflow.workspace import Package, Workspace
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
+    from poetflow.build.template import WorkerTemplate
+
 __all__ = [
     "JOBS_PER_WORKER",
     "BuildJob",
     "BuildWorkers",
     "BuiltFiles",
-    "available_cores",
     "build_staged",
+    "serve",
+    "warm_up",
 ]
 
 logger = logging.getLogger(__name__)
@@ -71,14 +78,6 @@ _PRELOAD = [
 JOBS_PER_WORKER = 2
 # How long a worker may take to stop at the end of a run before it is killed.
 _STOP_SECONDS = 5.0
-
-
-def available_cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - platforms without affinity
-        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -159,7 +158,7 @@ def _build_in_worker(job: BuildJob, workspace: Workspace) -> _Answer:
         return _Answer(None, f"unexpected {type(exc).__name__}: {exc}")
 
 
-# A package of one module, built once by _warm_up (dated 1980-01-01, as wheels allow).
+# A package of one module, built once by warm_up (dated 1980-01-01, as wheels allow).
 _WARM_UP_EPOCH = 315532800
 _WARM_UP_PYPROJECT = """\
 [project]
@@ -179,7 +178,7 @@ build-backend = "poetry.core.masonry.api"
 
 
 @functools.cache  # once a process: a forked worker inherits the parent's call
-def _warm_up() -> None:
+def warm_up() -> None:
     """Build a one-module package (in a temporary folder, thrown away) before any worker
     is forked.
 
@@ -229,9 +228,9 @@ def _safe_start_method() -> str:
     return "forkserver"
 
 
-def _serve(connection: Connection, workspace: Workspace) -> None:
+def serve(connection: Connection, workspace: Workspace) -> None:
     """A worker process: warm up, say so, then build each job sent until told to stop."""
-    _warm_up()  # nothing left to do when forked from a warm process
+    warm_up()  # nothing left to do when forked from a warm process
     connection.send("ready")
     while True:
         try:
@@ -244,22 +243,29 @@ def _serve(connection: Connection, workspace: Workspace) -> None:
 
 
 class _Worker:
-    """One worker process and the pipe to it."""
+    """One worker process and the pipe to it: a child of this process, or of the template."""
 
-    def __init__(self, context: Any, workspace: Workspace) -> None:
-        parent, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(child, workspace), name="poetflow-build", daemon=True
-        )
-        self.process.start()
-        child.close()
-        self.connection: Connection = parent
+    def __init__(self, connection: Connection, pid: int, process: Any = None) -> None:
+        self.connection = connection
+        self.pid = pid
+        self._process = process  # a multiprocessing.Process when a child of this process
         # A worker takes a job while it builds another (see BuildWorkers._take): jobs are
         # sent in turn and answered in the order sent, each to the thread that sent it.
         self._sending = threading.Lock()
         self._turns = threading.Condition()
         self._sent = 0
         self._answered = 0
+
+    @classmethod
+    def child(cls, context: Any, workspace: Workspace) -> _Worker:
+        """Start a worker process from this process (forked, or from the fork server)."""
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=serve, args=(child, workspace), name="poetflow-build", daemon=True
+        )
+        process.start()
+        child.close()
+        return cls(parent, process.pid, process)
 
     def wait_ready(self) -> bool:
         try:
@@ -287,11 +293,25 @@ class _Worker:
     def stop(self) -> None:
         with contextlib.suppress(OSError):  # it died already
             self.connection.send(None)
-        self.process.join(_STOP_SECONDS)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join()
+        if not self._ended(_STOP_SECONDS):
+            with contextlib.suppress(OSError):  # it ended meanwhile
+                os.kill(self.pid, signal.SIGKILL)
+        if self._process is not None:  # reaped here; the template reaps its own
+            self._process.join(_STOP_SECONDS)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
         self.connection.close()
+
+    def _ended(self, timeout: float) -> bool:
+        """Whether the worker closed its end of the pipe (it does so as it exits)."""
+        try:
+            if not self.connection.poll(timeout):
+                return False
+            self.connection.recv()  # nothing more is sent after the last answer
+        except (EOFError, OSError):
+            return True
+        return False
 
 
 # --- the engine side ---------------------------------------------------------------------
@@ -306,11 +326,22 @@ class BuildWorkers:
     Thread-safe; :meth:`close` stops the workers.
     """
 
-    def __init__(self, workspace: Workspace, jobs: int, start_method: str | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        jobs: int,
+        start_method: str | None = None,
+        template: WorkerTemplate | None = None,
+    ) -> None:
         self.workspace = workspace
         self.jobs = jobs
-        # "fork" or "forkserver"; None: fork when that is safe (see _safe_start_method).
+        # "fork", "forkserver" or "template"; None: from the template when there is one
+        # (forked for as many jobs), else fork when that is safe (see _safe_start_method).
         self.start_method = start_method
+        # Handed over: closed with the workers, started or not.
+        self.template = template if template is not None and template.jobs == jobs else None
+        if template is not None and self.template is None:
+            template.close()
         # Guards everything below; notified when a worker gets ready or free, or the slot
         # in this process frees.
         self._state = threading.Condition()
@@ -320,6 +351,9 @@ class BuildWorkers:
         self._busy_since: dict[_Worker, float] = {}  # when its current job started
         self._busy_here = False
         self._starting = False
+        # While workers start, builds run here, unless this process is cold: the template
+        # warmed up in its stead, and its workers are ready before a first build here.
+        self._build_here_meanwhile = True
         self._closed = False
         self._starter: threading.Thread | None = None
 
@@ -330,17 +364,20 @@ class BuildWorkers:
     def start(self) -> None:
         """Start the worker processes (once; nothing with one job).
 
-        When this process runs a single thread they are forked from it right away, with
-        poetry-core warmed up first so that they inherit it; otherwise they come from the
-        fork server, in the background.
+        With a template they are forked from it, in the background. Else, when this
+        process runs a single thread they are forked from it right away, with poetry-core
+        warmed up first so that they inherit it; otherwise they come from the fork
+        server, in the background.
         """
         with self._state:
             if not self.parallel or self._starter is not None or self._closed:
                 return
             self._starting = True
-            method = self.start_method or _safe_start_method()
+            method = self.start_method or ("template" if self.template else _safe_start_method())
             forked: list[_Worker] = []
-            if method == "fork":
+            if method == "template":
+                self._build_here_meanwhile = False
+            elif method == "fork":
                 forked = self._fork_workers()
                 if not forked:
                     method = "forkserver"
@@ -355,13 +392,13 @@ class BuildWorkers:
     def _fork_workers(self) -> list[_Worker]:
         import multiprocessing
 
-        _warm_up()
+        warm_up()
         # Objects that exist now stay out of the collector's sight: a collection in a
         # worker would otherwise write to every page it inherited, copying each one.
         gc.freeze()
         try:
             context = multiprocessing.get_context("fork")
-            workers = [_Worker(context, self.workspace) for _ in range(self.jobs)]
+            workers = [_Worker.child(context, self.workspace) for _ in range(self.jobs)]
         except (OSError, ValueError) as exc:
             logger.debug("no forked build workers: %s", exc)
             return []
@@ -370,24 +407,39 @@ class BuildWorkers:
         self._workers.extend(workers)
         return workers
 
-    def _start_workers(self, method: str, forked: list[_Worker]) -> None:
-        """Wait for each worker to be ready (starting it from the fork server first)."""
-        import multiprocessing
+    def _from_template(self) -> list[_Worker]:
+        if self.template is None:
+            raise OSError("there is no build worker template")
+        try:
+            pipes = self.template.fork_workers(self.workspace)
+        except EOFError:
+            raise OSError("the build worker template ended") from None
+        workers = [_Worker(connection, pid) for connection, pid in pipes]
+        with self._state:
+            self._workers.extend(workers)
+        return workers
 
-        # Workers take this process's sys.path, which must hold the folder poetry-core adds
-        # for its vendored libraries when it is first imported.
-        import poetry.core  # noqa: F401
+    def _start_workers(self, method: str, forked: list[_Worker]) -> None:
+        """Wait for each worker to be ready (starting it first, unless forked already)."""
+        import multiprocessing
 
         started = time.monotonic()
         try:
-            context = multiprocessing.get_context(method)
+            if method == "template":
+                forked = self._from_template()
+            else:
+                context = multiprocessing.get_context(method)
             if method == "forkserver":
+                # Workers take this process's sys.path, which must hold the folder
+                # poetry-core adds for its vendored libraries when it is first imported.
+                import poetry.core  # noqa: F401
+
                 context.set_forkserver_preload(_PRELOAD)
             for number in range(self.jobs):
                 if forked:
                     worker = forked[number]
                 else:
-                    worker = _Worker(context, self.workspace)
+                    worker = _Worker.child(context, self.workspace)
                     with self._state:
                         self._workers.append(worker)
                 with self._state:
@@ -404,11 +456,13 @@ class BuildWorkers:
                     self._jobs_of[worker] = 0
                     self._state.notify_all()
         except (OSError, ValueError, RuntimeError) as exc:
-            # No fork server here (a sandbox without semaphores, another OS): build in-process.
+            # No fork server here (a sandbox without semaphores, another OS), the template
+            # gone: build in-process.
             logger.debug("no build worker processes: %s", exc)
         finally:
             with self._state:
                 self._starting = False
+                self._build_here_meanwhile = True
                 self._state.notify_all()  # whoever waits for a worker learns if there is none
 
     def ready(self, timeout: float | None = None) -> bool:
@@ -464,7 +518,8 @@ class BuildWorkers:
                 worker = self._least_busy()
                 if worker is not None:
                     return worker
-                if not self._busy_here and not self._jobs_of:
+                idle_here = not self._busy_here and not self._jobs_of
+                if idle_here and (self._build_here_meanwhile or not self._starting):
                     self._busy_here = True
                     return None
                 self._state.wait()
@@ -505,3 +560,5 @@ class BuildWorkers:
             self._jobs_of.clear()
         for worker in workers:
             worker.stop()
+        if self.template is not None:
+            self.template.close()

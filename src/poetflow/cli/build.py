@@ -37,6 +37,7 @@ from poetflow.errors import StepFailedError
 
 if TYPE_CHECKING:
     from poetflow.build.results import BuildEvent, BuildReport, PackageBuild
+    from poetflow.build.template import WorkerTemplate
     from poetflow.workspace import Workspace
 
 __all__ = ["register"]
@@ -186,6 +187,26 @@ def _progress(enabled: bool) -> Iterator[Callable[[BuildEvent], None]]:
         yield on_event
 
 
+@contextmanager
+def _worker_template(
+    jobs: int | None, builder: str, dry_run: bool
+) -> Iterator[WorkerTemplate | None]:
+    """The build workers' template when this build may fork workers; closed at the end
+    whatever happens (the build closes it sooner when it needs no workers)."""
+    from poetflow.build.template import WorkerTemplate, available_cores
+
+    template = None
+    if not dry_run and builder == "core":
+        template = WorkerTemplate.take(jobs or available_cores())
+    else:
+        WorkerTemplate.discard_prestarted()
+    try:
+        yield template
+    finally:
+        if template is not None:
+            template.close()
+
+
 @with_global_options
 def build(
     all_: AllOption = False,
@@ -202,74 +223,77 @@ def build(
 ) -> None:
     """Build an sdist and a wheel into each package's dist/, dependencies first, with
     internal path dependencies pinned to versions; skip what is up to date."""
-    from poetflow.build.results import BuildOptions, BuildReport
-    from poetflow.cli.reporting import run_one_stage
-    from poetflow.pipeline.runner import RunOptions
-    from poetflow.pipeline.stages.build import BuildStage
-
     if builder not in _BUILDERS:
         raise typer.BadParameter(
             f"{builder!r} is not one of {', '.join(_BUILDERS)}.", param_hint="--builder"
         )
     options = current_options()
-    workspace, selected = selected_from_options(
-        options.root, all_, package, since, writes="poetflow build"
-    )
-    build_options = BuildOptions(
-        jobs=jobs,
-        force=force,
-        dry_run=options.dry_run,
-        builder="poetry" if builder == "poetry" else "core",
-        cache=cache_settings(
-            workspace, no_cache=no_cache, url=cache_url, read_only=cache_read_only
-        ),
-    )
-    show_progress = not options.json and sys.stderr.isatty()
-    run_options = RunOptions(
-        dry_run=options.dry_run,
-        jobs=jobs or 2,
-        report_dir=report_dir,
-        telemetry_endpoint=otel,
-    )
-    with _progress(show_progress) as on_event:
-        engine_report = run_one_stage(
-            "build",
-            BuildStage(build_options, on_event),
-            workspace,
-            selected,
-            run_options,
-            BuildReport,
-            exit_code=lambda report: 0 if report.ok else 1,
-        )
-    report = engine_report or BuildReport((), 0.0, dry_run=options.dry_run)
-    if options.json:
-        print_json(report_json(workspace, report))
-    else:
-        built = sum(1 for p in report.packages if p.status == "built")
-        cached = sum(1 for p in report.packages if p.status == "cached")
-        title = (
-            f"poetflow build --dry-run: {len(report.packages)} packages"
-            if report.dry_run
-            else f"poetflow build: {built} built, "
-            + (f"{cached} from the cache, " if cached else "")
-            + f"{sum(1 for p in report.packages if p.status == 'up to date')} up to date "
-            f"in {report.duration:.2f}s"
-        )
-        # Off a terminal print_table does not load rich: a 50-package summary costs rich
-        # a quarter of a second, as much as a no-change build.
-        columns = ["package", "version", "artifacts", "size", "time", "status"]
-        print_table(title, columns, _rows(report))
+    # Forked before anything else is loaded or read: it warms poetry-core up meanwhile.
+    with _worker_template(jobs, builder, options.dry_run) as template:
+        from poetflow.build.results import BuildOptions, BuildReport
+        from poetflow.cli.reporting import run_one_stage
+        from poetflow.pipeline.runner import RunOptions
+        from poetflow.pipeline.stages.build import BuildStage
 
-        if not report.packages:
-            print_text("No packages selected: nothing to build.")
-    if not report.ok:
-        failed = report.failed
-        for item in failed:
-            logger.error("%s failed to build: %s", item.name, item.error)
-        blocked = [p.name for p in report.packages if p.status == "blocked"]
-        names = ", ".join(item.name for item in failed)
-        detail = f" ({', '.join(blocked)} blocked)" if blocked else ""
-        raise StepFailedError(f"Build failed for {names}{detail}.")
+        workspace, selected = selected_from_options(
+            options.root, all_, package, since, writes="poetflow build"
+        )
+        build_options = BuildOptions(
+            jobs=jobs,
+            force=force,
+            dry_run=options.dry_run,
+            builder="poetry" if builder == "poetry" else "core",
+            cache=cache_settings(
+                workspace, no_cache=no_cache, url=cache_url, read_only=cache_read_only
+            ),
+            template=template,
+        )
+        show_progress = not options.json and sys.stderr.isatty()
+        run_options = RunOptions(
+            dry_run=options.dry_run,
+            jobs=jobs or 2,
+            report_dir=report_dir,
+            telemetry_endpoint=otel,
+        )
+        with _progress(show_progress) as on_event:
+            engine_report = run_one_stage(
+                "build",
+                BuildStage(build_options, on_event),
+                workspace,
+                selected,
+                run_options,
+                BuildReport,
+                exit_code=lambda report: 0 if report.ok else 1,
+            )
+        report = engine_report or BuildReport((), 0.0, dry_run=options.dry_run)
+        if options.json:
+            print_json(report_json(workspace, report))
+        else:
+            built = sum(1 for p in report.packages if p.status == "built")
+            cached = sum(1 for p in report.packages if p.status == "cached")
+            title = (
+                f"poetflow build --dry-run: {len(report.packages)} packages"
+                if report.dry_run
+                else f"poetflow build: {built} built, "
+                + (f"{cached} from the cache, " if cached else "")
+                + f"{sum(1 for p in report.packages if p.status == 'up to date')} up to date "
+                f"in {report.duration:.2f}s"
+            )
+            # Off a terminal print_table does not load rich: a 50-package summary costs rich
+            # a quarter of a second, as much as a no-change build.
+            columns = ["package", "version", "artifacts", "size", "time", "status"]
+            print_table(title, columns, _rows(report))
+
+            if not report.packages:
+                print_text("No packages selected: nothing to build.")
+        if not report.ok:
+            failed = report.failed
+            for item in failed:
+                logger.error("%s failed to build: %s", item.name, item.error)
+            blocked = [p.name for p in report.packages if p.status == "blocked"]
+            names = ", ".join(item.name for item in failed)
+            detail = f" ({', '.join(blocked)} blocked)" if blocked else ""
+            raise StepFailedError(f"Build failed for {names}{detail}.")
 
 
 def register(app: typer.Typer) -> None:
