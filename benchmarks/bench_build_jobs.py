@@ -7,8 +7,10 @@ a cold `build --all --jobs 2` takes at most 0.65x the time of `--jobs 1`. Both a
 processes started as a user would. The machine may be shared, so the runs alternate
 (jobs 1, jobs 2, jobs 1, ...), each pair gives a ratio, and the median ratio decides.
 
-What cannot run side by side bounds the ratio: starting Python and the CLI, and importing
-poetry-core (about 0.8 s of CPU together) come before any build. With one-module packages
+What cannot run side by side bounds the ratio: starting Python and the CLI, reading the
+workspace and warming poetry-core up come before any build. With two jobs the warm-up
+runs on the second core while the rest happens (the workers' template), with one it is
+part of the first build. With one-module packages
 (`--modules 0`) builds are so small that this bound is near 0.7; a chain of packages
 (`--width 1`), each needing the one before, cannot build side by side at all.
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from poetflow.cli.app import main
+from poetflow.cli.launch import main
 
 main()
