@@ -83,3 +83,17 @@ def make_repo(source: Path, target: Path) -> Path:
     git(target, "add", "-A")
     git(target, "commit", "-q", "-m", "chore: initial commit")
     return target
+
+
+def committed_monorepo(root: Path, packages: int) -> Path:
+    """``packages`` generated packages in layers of 4 (side by side), committed."""
+    import sys
+
+    sys.path.insert(0, str(HERE.parents[1] / "benchmarks"))
+    from monorepo_gen import generate_monorepo
+
+    generate_monorepo(root, packages, width=4)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "init")
+    return root

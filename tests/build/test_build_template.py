@@ -11,19 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from build_helpers import git
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-from monorepo_gen import generate_monorepo
-
-
-def _monorepo(root: Path, packages: int) -> Path:
-    generate_monorepo(root, packages, width=4)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
-    return root
+from build_helpers import committed_monorepo
 
 
 def _poetflow(root: Path, temporary: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -68,7 +56,7 @@ def _artifacts(root: Path) -> dict[str, str]:
 
 
 def test_workers_forked_from_the_template_build_what_one_job_builds(tmp_path: Path) -> None:
-    root = _monorepo(tmp_path / "mono", 8)
+    root = committed_monorepo(tmp_path / "mono", 8)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
 
@@ -90,7 +78,7 @@ def test_workers_forked_from_the_template_build_what_one_job_builds(tmp_path: Pa
 
 
 def test_a_build_that_needs_no_workers_ends_the_template_it_did_not_use(tmp_path: Path) -> None:
-    root = _monorepo(tmp_path / "mono", 8)
+    root = committed_monorepo(tmp_path / "mono", 8)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     assert _poetflow(root, temporary, "build", "--all", "--jobs", "2").returncode == 0
@@ -104,7 +92,7 @@ def test_a_build_that_needs_no_workers_ends_the_template_it_did_not_use(tmp_path
 
 
 def test_a_build_refused_for_bad_input_ends_the_template_too(tmp_path: Path) -> None:
-    root = _monorepo(tmp_path / "mono", 2)
+    root = committed_monorepo(tmp_path / "mono", 2)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
 

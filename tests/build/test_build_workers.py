@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 import pytest
-from build_helpers import git
+from build_helpers import committed_monorepo
 
 from poetflow.build.engine import build_packages
 from poetflow.build.results import BuildOptions
@@ -18,10 +17,6 @@ from poetflow.build.workers import BuildJob, BuildWorkers, build_staged
 from poetflow.errors import PoetFlowError
 from poetflow.workspace import Workspace, load_workspace
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-
-from monorepo_gen import generate_monorepo
-
 EPOCH = 1_700_000_000
 
 
@@ -29,15 +24,6 @@ def _job(workspace: Workspace, name: str, staging: Path) -> BuildJob:
     package = workspace.get(name)
     files = tuple(SourceTree(workspace.root).files(package))
     return BuildJob(package, files, staging, EPOCH, "core", 60.0)
-
-
-def _committed_monorepo(root: Path, packages: int) -> Path:
-    """``packages`` packages in layers of 4 (side by side), committed."""
-    generate_monorepo(root, packages, width=4)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "init")
-    return root
 
 
 def _bytes_of(built: object) -> tuple[bytes, bytes]:
@@ -102,7 +88,7 @@ def test_a_failure_in_a_worker_reads_as_it_would_in_this_process(demo_repo: Path
 def test_jobs_3_builds_many_packages_into_the_same_files_as_jobs_1(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root = _committed_monorepo(tmp_path / "mono", 12)
+    root = committed_monorepo(tmp_path / "mono", 12)
     workspace = load_workspace(root)
 
     serial = build_packages(workspace, workspace.packages, BuildOptions(jobs=1))
@@ -122,7 +108,7 @@ def test_jobs_3_builds_many_packages_into_the_same_files_as_jobs_1(
 def test_parallel_builds_leave_no_staging_or_warm_up_folder_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    root = _committed_monorepo(tmp_path / "mono", 8)
+    root = committed_monorepo(tmp_path / "mono", 8)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setenv("TMPDIR", str(temporary))
